@@ -1,0 +1,178 @@
+"""The course's data sets: STS Benchmark (English and machine-translated) and a
+Wikipedia sentence corpus.
+
+Files are read from a local data folder: ``$SEMSIM_DATA_DIR`` (CI and the Makefile point
+it at ``../shared/data``), else ``<semsim cache>/data``. The layout is
+
+    stsb/{train,validation,test}.tsv.gz              original English STS-B, scores 0-5
+    stsb_multi_mt/<lang>/{train,validation,test}.tsv.gz   machine translations, same rows
+    corpus/wiki_sentences.txt.gz                     one sentence per line
+
+When no local folder has the file and the hub is reachable, the same data come from the
+Hugging Face hub. Anything else is one :class:`~semsim.errors.DatasetNotAvailable`.
+"""
+from __future__ import annotations
+
+import gzip
+import zlib
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import DatasetNotAvailable
+from .paths import DATA_ENV, cache_dir, data_dir, hub_reachable
+
+SPLITS = ("train", "validation", "test")
+STSB_ROWS = {"train": 5749, "validation": 1500, "test": 1379}
+LANGUAGES = ("de", "en", "es", "fr", "it", "ja", "nl", "pl", "pt", "ru", "zh")
+CORPUS_ROWS = 10527
+_HOW = (
+    f"Point {DATA_ENV} at a folder with the course data (in this repository's CI: "
+    "../shared/data), or run once with a network so it can come from the Hugging Face hub."
+)
+
+
+def _data_roots() -> list[Path]:
+    roots = [data_dir()] if data_dir() else []
+    return roots + [cache_dir() / "data"]
+
+
+def data_file(relative: str) -> Path | None:
+    """The first local copy of ``relative`` (e.g. "stsb/test.tsv.gz"), or None."""
+    for root in _data_roots():
+        if (root / relative).is_file():
+            return root / relative
+    return None
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {LANGUAGES}, not {lang!r}")
+
+
+def _read_tsv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, sep="\t", keep_default_na=False, dtype={"sid": str, "year": str})
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, pd.errors.ParserError) as e:
+        raise DatasetNotAvailable(
+            f"The data file {path} is damaged or not a gzipped TSV ({type(e).__name__}: {e}). "
+            "Copy it again from the course data."
+        ) from None
+
+
+def _validate(df: pd.DataFrame, where: str, rows: int | None) -> pd.DataFrame:
+    missing = {"sentence1", "sentence2", "score"} - set(df.columns)
+    if missing:
+        raise DatasetNotAvailable(f"{where} lacks the column(s) {sorted(missing)}: wrong or damaged file.")
+    if rows is not None and len(df) != rows:
+        raise DatasetNotAvailable(f"{where} has {len(df)} rows, expected {rows}: the file is truncated or wrong.")
+    df["score"] = pd.to_numeric(df["score"], errors="coerce")
+    if df["score"].isna().any() or not df["score"].between(0, 5).all():
+        raise DatasetNotAvailable(f"{where} has scores that are not numbers in 0-5: wrong or damaged file.")
+    return df
+
+
+def _stsb_from_hub(split: str, lang: str | None) -> pd.DataFrame:
+    try:
+        from datasets import load_dataset
+
+        if lang is None:
+            df = load_dataset("mteb/stsbenchmark-sts", split=split).to_pandas()
+        else:
+            hub_split = "dev" if split == "validation" else split
+            df = load_dataset("PhilipMay/stsb_multi_mt", lang, split=hub_split).to_pandas()
+            df = df.rename(columns={"similarity_score": "score"})
+    except Exception as e:
+        raise DatasetNotAvailable(f"STS-B ({lang or 'original'}, {split}) could not be downloaded: {e}. {_HOW}") from None
+    return df
+
+
+@lru_cache(maxsize=64)
+def _load_stsb(split: str, lang: str | None) -> pd.DataFrame:
+    rel = f"stsb/{split}.tsv.gz" if lang is None else f"stsb_multi_mt/{lang}/{split}.tsv.gz"
+    path = data_file(rel)
+    if path is not None:
+        return _validate(_read_tsv(path), str(path), STSB_ROWS[split])
+    if hub_reachable():
+        return _validate(_stsb_from_hub(split, lang), f"hub STS-B {lang or ''} {split}", STSB_ROWS[split])
+    raise DatasetNotAvailable(f"STS-B file {rel} was not found in {[str(r) for r in _data_roots()]}. {_HOW}")
+
+
+def load_stsb(split: str = "test", lang: str | None = None) -> pd.DataFrame:
+    """STS Benchmark pairs with gold scores 0-5 as a DataFrame.
+
+    ``lang=None`` gives the original English release (with genre, dataset, year, sid);
+    ``lang="it"`` etc. the machine translation, row-aligned with the original.
+    """
+    _check_split(split)
+    if lang is not None:
+        _check_lang(lang)
+    return _load_stsb(split, lang).copy()
+
+
+def load_stsb_crosslingual(split: str = "test", lang1: str = "en", lang2: str = "it") -> pd.DataFrame:
+    """Cross-lingual STS pairs: sentence1 in ``lang1``, sentence2 in ``lang2``, same gold score.
+
+    Possible because the translated files are row-aligned with the original.
+    """
+    a, b = load_stsb(split, lang1), load_stsb(split, lang2)
+    if not (a["score"].to_numpy() == b["score"].to_numpy()).all():
+        raise DatasetNotAvailable(f"STS-B {lang1} and {lang2} {split} files are not row-aligned.")
+    return pd.DataFrame({"sentence1": a["sentence1"], "sentence2": b["sentence2"], "score": a["score"]})
+
+
+def _corpus_from_hub() -> list[str]:
+    try:
+        from huggingface_hub import hf_hub_download
+
+        path = hf_hub_download("princeton-nlp/datasets-for-simcse", "wiki1m_for_simcse.txt", repo_type="dataset")
+    except Exception as e:
+        raise DatasetNotAvailable(f"The Wikipedia corpus could not be downloaded: {e}. {_HOW}") from None
+    # The same selection as the course's local copy: the first 11,914 lines, at least
+    # four words, exact duplicates dropped.
+    out, seen = [], set()
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            if i >= 11914:
+                break
+            s = line.strip()
+            if len(s.split()) >= 4 and s not in seen:
+                seen.add(s)
+                out.append(s)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _load_corpus() -> tuple[str, ...]:
+    rel = "corpus/wiki_sentences.txt.gz"
+    path = data_file(rel)
+    if path is None:
+        if hub_reachable():
+            return tuple(_corpus_from_hub())
+        raise DatasetNotAvailable(f"The corpus file {rel} was not found in {[str(r) for r in _data_roots()]}. {_HOW}")
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            lines = [line.rstrip("\n") for line in f]
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as e:
+        raise DatasetNotAvailable(f"The corpus file {path} is damaged ({type(e).__name__}: {e}). Copy it again.") from None
+    lines = [s for s in lines if s.strip()]
+    if len(lines) != CORPUS_ROWS:
+        raise DatasetNotAvailable(f"{path} has {len(lines)} sentences, expected {CORPUS_ROWS}: truncated or wrong file.")
+    return tuple(lines)
+
+
+def load_corpus() -> list[str]:
+    """10,527 English Wikipedia sentences (CC BY-SA), for search and deduplication demos."""
+    return list(_load_corpus())
+
+
+def clear_cache() -> None:
+    """Forget data sets read earlier in this process (after changing $SEMSIM_DATA_DIR)."""
+    _load_stsb.cache_clear()
+    _load_corpus.cache_clear()

