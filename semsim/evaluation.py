@@ -1,0 +1,79 @@
+"""STS evaluation: correlations with gold scores, with bootstrap uncertainty.
+
+``evaluate_sts`` is our own, readable scipy version; notebook 08 shows it agrees with
+sentence-transformers' ``EmbeddingSimilarityEvaluator``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import pearsonr, spearmanr
+
+from .similarity import paired_cosine
+
+
+@dataclass(frozen=True)
+class STSResult:
+    """Pearson and Spearman correlation of predicted similarities with gold scores."""
+
+    pearson: float
+    spearman: float
+    n: int
+
+    def __str__(self) -> str:
+        return f"Spearman {self.spearman:.4f}, Pearson {self.pearson:.4f} (n={self.n})"
+
+
+def correlations(predicted: Sequence[float], gold: Sequence[float]) -> STSResult:
+    """Pearson and Spearman between predicted similarities and gold scores."""
+    p, g = np.asarray(predicted, dtype=np.float64), np.asarray(gold, dtype=np.float64)
+    if p.shape != g.shape or p.ndim != 1:
+        raise ValueError(f"predicted and gold must be 1-D and equally long: {p.shape} vs {g.shape}")
+    if len(p) < 3:
+        raise ValueError("need at least 3 pairs to correlate")
+    return STSResult(float(pearsonr(p, g).statistic), float(spearmanr(p, g).statistic), len(p))
+
+
+def pair_cosines(model: Any, pairs: pd.DataFrame, batch_size: int = 64) -> np.ndarray:
+    """Cosine of each (sentence1, sentence2) row, encoding every distinct sentence once."""
+    texts = pd.unique(pd.concat([pairs["sentence1"], pairs["sentence2"]])).tolist()
+    vecs = np.asarray(model.encode(texts, batch_size=batch_size, normalize_embeddings=True))
+    where = {t: i for i, t in enumerate(texts)}
+    a = vecs[[where[t] for t in pairs["sentence1"]]]
+    b = vecs[[where[t] for t in pairs["sentence2"]]]
+    return np.asarray(paired_cosine(a, b))
+
+
+def evaluate_sts(model: Any, pairs: pd.DataFrame, batch_size: int = 64) -> STSResult:
+    """Correlate a model's cosine similarities with the gold ``score`` column."""
+    return correlations(pair_cosines(model, pairs, batch_size), pairs["score"].to_numpy())
+
+
+def bootstrap_ci(predicted: Sequence[float], gold: Sequence[float], metric: str = "spearman",
+                 n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap confidence interval of a correlation (pairs resampled)."""
+    p, g = np.asarray(predicted, dtype=np.float64), np.asarray(gold, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    stats = []
+    for _ in range(n_boot):
+        i = rng.integers(0, len(p), len(p))
+        stats.append(getattr(correlations(p[i], g[i]), metric))
+    lo, hi = np.quantile(stats, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(lo), float(hi)
+
+
+def paired_bootstrap_diff(pred_a: Sequence[float], pred_b: Sequence[float], gold: Sequence[float],
+                          metric: str = "spearman", n_boot: int = 1000, seed: int = 0) -> tuple[float, float, float]:
+    """Difference of a correlation between two systems on the same pairs: (diff, lo, hi) at 95 %."""
+    a, b, g = (np.asarray(x, dtype=np.float64) for x in (pred_a, pred_b, gold))
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(n_boot):
+        i = rng.integers(0, len(g), len(g))
+        diffs.append(getattr(correlations(a[i], g[i]), metric) - getattr(correlations(b[i], g[i]), metric))
+    d = getattr(correlations(a, g), metric) - getattr(correlations(b, g), metric)
+    lo, hi = np.quantile(diffs, [0.025, 0.975])
+    return float(d), float(lo), float(hi)
