@@ -330,14 +330,16 @@ def _say(verbose: bool, resolved: ResolvedModel) -> None:
 
 @contextmanager
 def _quiet_loading() -> Iterator[None]:
-    """Hide transformers' per-load "Loading weights" progress bar (noise in notebooks)."""
+    """Hide transformers' per-load progress bar and load report (noise in notebooks)."""
     from transformers.utils import logging as hf_logging
 
-    enabled = hf_logging.is_progress_bar_enabled()
+    enabled, level = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
     hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
     try:
         yield
     finally:
+        hf_logging.set_verbosity(level)
         if enabled:
             hf_logging.enable_progress_bar()
 
