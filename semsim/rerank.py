@@ -62,6 +62,7 @@ def train_stsb_cross_encoder(n_pairs: int | None = None, epochs: int = 1, batch_
             learning_rate=learning_rate, warmup_steps=0.1, save_strategy="no", report_to=[], seed=seed,
             logging_steps=10_000, disable_tqdm=True, dataloader_pin_memory=False)
         model.model_card_data.generate_widget_examples = False
+        model.model_card_data.set_widget_examples = lambda dataset: None  # no progress bar in notebooks
         trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=BinaryCrossEntropyLoss(model))
         trainer.remove_callback(PrinterCallback)
         t0 = time.perf_counter()

@@ -63,9 +63,17 @@ def fine_tune(model: Any, train: pd.DataFrame, loss: Loss = "cosine", epochs: in
             logging_steps=10_000, disable_tqdm=True, dataloader_pin_memory=False,
             batch_sampler="no_duplicates" if loss == "mnrl" else "batch_sampler")
         model.model_card_data.generate_widget_examples = False
+        model.model_card_data.set_widget_examples = lambda dataset: None  # no progress bar in notebooks
         trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data, loss=loss_fn)
         trainer.remove_callback(PrinterCallback)  # no per-run metrics dict printed into notebooks
         t0 = time.perf_counter()
         out = trainer.train()
     model.eval()
     return {"seconds": time.perf_counter() - t0, "steps": float(out.global_step), "train_loss": float(out.training_loss)}
+
+
+def save(model: Any, folder: str | Path) -> Path:
+    """Save a fine-tuned model as a normal sentence-transformers folder (reload it with ``fresh_model``)."""
+    with _quiet_loading():
+        model.save(str(folder))
+    return Path(folder)
