@@ -432,10 +432,20 @@ def fingerprint(model: Any) -> str:
         return h.hexdigest()[:16]
     import torch
 
+    def tensors(value: Any) -> Iterator[Any]:  # quantised models store tuples, dtypes, packed params
+        if isinstance(value, torch.Tensor):
+            yield value.dequantize() if value.is_quantized else value
+        elif isinstance(value, (tuple, list)):
+            for v in value:
+                yield from tensors(v)
+        else:
+            h.update(repr(value).encode())
+
     with torch.no_grad():
-        for pname, p in model.state_dict().items():
-            flat = p.detach().reshape(-1)
-            step = max(1, flat.numel() // 1024)
-            h.update(f"{pname}{tuple(p.shape)}".encode())
-            h.update(flat[::step].to(torch.float32).cpu().numpy().tobytes())
+        for pname, value in model.state_dict().items():
+            for p in tensors(value):
+                flat = p.detach().reshape(-1)
+                step = max(1, flat.numel() // 1024)
+                h.update(f"{pname}{tuple(p.shape)}".encode())
+                h.update(flat[::step].to(torch.float32).cpu().numpy().tobytes())
     return h.hexdigest()[:16]

@@ -99,6 +99,12 @@ class VectorIndex:
             v = v / norms
         return v
 
+    def _check_model(self, fingerprint: str | None) -> None:
+        if fingerprint and self.fingerprint and fingerprint != self.fingerprint:
+            raise IndexMismatch(f"these vectors come from another model (fingerprint {fingerprint}) than "
+                                f"the index ({self.model_name or '?'}, fingerprint {self.fingerprint}): "
+                                "scores between them would be meaningless. Re-encode with the index's model.")
+
     def train(self, vectors: Any) -> None:
         """Train IVF / IVF-PQ on a sample of vectors (flat and HNSW need no training)."""
         v = self._prepare(vectors)
@@ -110,10 +116,7 @@ class VectorIndex:
     def add(self, vectors: Any, ids: Sequence[str] | None = None, texts: Sequence[str] | None = None,
             fingerprint: str | None = None) -> None:
         """Add vectors (trains first if needed). ``fingerprint`` must match the index's model."""
-        if fingerprint and self.fingerprint and fingerprint != self.fingerprint:
-            raise IndexMismatch(f"these vectors come from another model (fingerprint {fingerprint}) than "
-                                f"the index ({self.model_name or '?'}, fingerprint {self.fingerprint}): "
-                                "scores between them would be meaningless. Re-encode with the index's model.")
+        self._check_model(fingerprint)
         v = self._prepare(vectors)
         n = len(v)
         ids = [str(len(self.ids) + i) for i in range(n)] if ids is None else [str(i) for i in ids]
@@ -136,8 +139,12 @@ class VectorIndex:
         if ef_search is not None and self.kind == "hnsw":
             self.index.hnsw.efSearch = ef_search
 
-    def search_vectors(self, queries: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Raw search: (scores, positions), shape (n_queries, min(k, len(index)))."""
+    def search_vectors(self, queries: Any, k: int, fingerprint: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Raw search: (scores, positions), shape (n_queries, min(k, len(index))).
+
+        ``fingerprint``: the model that encoded the queries; refused if it is not the index's.
+        """
+        self._check_model(fingerprint)
         if len(self) == 0:
             raise ValueError("the index is empty: add documents before searching")
         if not isinstance(k, (int, np.integer)) or k < 1:
@@ -147,9 +154,9 @@ class VectorIndex:
         scores, pos = self.index.search(q, k)
         return scores, pos
 
-    def search(self, queries: Any, k: int = 10) -> list[list[Hit]]:
+    def search(self, queries: Any, k: int = 10, fingerprint: str | None = None) -> list[list[Hit]]:
         """Search with query vectors; returns hits per query (fewer than k when the index is small)."""
-        scores, pos = self.search_vectors(queries, k)
+        scores, pos = self.search_vectors(queries, k, fingerprint)
         return [[Hit(self.ids[p], float(s), self.texts[p]) for s, p in zip(srow, prow) if p >= 0]
                 for srow, prow in zip(scores, pos)]
 

@@ -156,3 +156,10 @@ def test_int8_copy_is_close_and_leaves_the_original(minilm):
     a, b = minilm.encode(["A short test sentence."]), q.encode(["A short test sentence."])
     assert float(a[0] @ b[0]) > 0.85  # close, not equal: int8 weights shift every vector a little
     assert q is not minilm and type(next(minilm.modules())) is type(next(q.modules()))
+
+
+def test_int8_copy_has_its_own_fingerprint(minilm):
+    from semsim.models import fingerprint
+
+    q = quantize_int8(minilm)
+    assert fingerprint(q) == fingerprint(q) != fingerprint(minilm)

@@ -70,6 +70,9 @@ def test_wrong_dimension_and_other_model_are_refused(engine, minilm):
     e5 = load_model("multilingual-e5-small", verbose=False)
     with pytest.raises(IndexMismatch, match="another model"):
         engine.index.add(e5.encode(["x"]), ids=["x"], fingerprint=fingerprint(e5))
+    with pytest.raises(IndexMismatch, match="another model"):
+        engine.index.search(e5.encode(["x"]), k=1, fingerprint=fingerprint(e5))
+    assert engine.index.search(minilm.encode(["x"]), k=1, fingerprint=fingerprint(minilm))
 
 
 def test_duplicate_ids_and_nan(engine):
