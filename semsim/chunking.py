@@ -12,7 +12,7 @@ from typing import Any
 
 def token_count(model: Any, text: str) -> int:
     """Word pieces ``model`` would read for ``text``, before truncation (special tokens included)."""
-    return len(model.tokenizer(text, truncation=False)["input_ids"])
+    return len(model.tokenizer(text, truncation=False, verbose=False)["input_ids"])
 
 
 def chunk_text(model: Any, text: str, max_tokens: int | None = None, overlap: int = 32) -> list[str]:
@@ -26,7 +26,7 @@ def chunk_text(model: Any, text: str, max_tokens: int | None = None, overlap: in
     limit = (max_tokens or model.max_seq_length) - 2  # room for [CLS] and [SEP]
     if limit <= overlap:
         raise ValueError(f"max_tokens ({limit + 2}) must exceed overlap + 2 ({overlap + 2})")
-    enc = model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
+    enc = model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False)
     offsets = enc["offset_mapping"]
     if len(offsets) <= limit:
         return [text.strip()]

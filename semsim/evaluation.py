@@ -77,3 +77,28 @@ def paired_bootstrap_diff(pred_a: Sequence[float], pred_b: Sequence[float], gold
     d = getattr(correlations(a, g), metric) - getattr(correlations(b, g), metric)
     lo, hi = np.quantile(diffs, [0.025, 0.975])
     return float(d), float(lo), float(hi)
+
+
+def retrieval_scores(query_vectors: np.ndarray, doc_vectors: np.ndarray, doc_ids: Sequence[str],
+                     relevant: Sequence[set[str]], k: int = 10) -> dict[str, float]:
+    """MTEB-style retrieval metrics from normalised vectors (means over queries).
+
+    ``relevant[i]`` is the set of doc ids that answer query ``i``. Returns ndcg@k (binary
+    relevance, MTEB's main retrieval metric), mrr@k and accuracy@1.
+    """
+    q, d = np.asarray(query_vectors, dtype=np.float32), np.asarray(doc_vectors, dtype=np.float32)
+    if len(q) != len(relevant) or len(d) != len(doc_ids):
+        raise ValueError(f"{len(q)} queries vs {len(relevant)} relevance sets, {len(d)} docs vs {len(doc_ids)} ids")
+    if not all(relevant):
+        raise ValueError("every query needs at least one relevant document")
+    top = np.argsort(-(q @ d.T), axis=1, kind="stable")[:, :k]
+    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    ndcg, mrr, acc1 = [], [], []
+    for row, rel in zip(top, relevant):
+        gains = np.array([doc_ids[j] in rel for j in row], dtype=float)
+        ideal = discount[: min(len(rel), k)].sum()
+        ndcg.append(float(gains @ discount[: len(gains)]) / ideal)
+        hit = np.flatnonzero(gains)
+        mrr.append(1.0 / (hit[0] + 1) if hit.size else 0.0)
+        acc1.append(gains[0])
+    return {f"ndcg@{k}": float(np.mean(ndcg)), f"mrr@{k}": float(np.mean(mrr)), "accuracy@1": float(np.mean(acc1))}
