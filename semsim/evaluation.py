@@ -91,6 +91,8 @@ def retrieval_scores(query_vectors: np.ndarray, doc_vectors: np.ndarray, doc_ids
         raise ValueError(f"{len(q)} queries vs {len(relevant)} relevance sets, {len(d)} docs vs {len(doc_ids)} ids")
     if not all(relevant):
         raise ValueError("every query needs at least one relevant document")
+    if len(set(doc_ids)) != len(doc_ids):
+        raise ValueError("doc ids must be unique (give each text its own id and list all relevant ones)")
     top = np.argsort(-(q @ d.T), axis=1, kind="stable")[:, :k]
     discount = 1.0 / np.log2(np.arange(2, k + 2))
     ndcg, mrr, acc1 = [], [], []

@@ -57,6 +57,8 @@ def test_retrieval_scores_by_hand():
         retrieval_scores(queries, docs, ["a", "b", "c"], [{"a"}, set(), {"c"}])
     with pytest.raises(ValueError):
         retrieval_scores(queries[:2], docs, ["a", "b", "c"], [{"a"}, {"b"}, {"c"}])
+    with pytest.raises(ValueError, match="unique"):
+        retrieval_scores(queries, docs, ["a", "a", "c"], [{"a"}, {"a"}, {"c"}])
 
 
 def test_retrieval_scores_agree_with_sentence_transformers(minilm):
