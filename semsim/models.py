@@ -373,6 +373,16 @@ def load_model(name: str, allow_substitute: bool = True, verbose: bool = True) -
     return model
 
 
+def unload_models() -> None:
+    """Forget every model ``load_model`` / ``load_cross_encoder`` cached, so their memory can be freed
+    (once the caller drops its own references too). For notebooks that try several large models in turn."""
+    import gc
+
+    _load_bi_encoder.cache_clear()
+    _load_cross_encoder.cache_clear()
+    gc.collect()
+
+
 @lru_cache(maxsize=4)
 def _load_cross_encoder(location: str, num_labels: int | None) -> Any:
     from sentence_transformers import CrossEncoder

@@ -96,7 +96,8 @@ class VectorIndex:
             norms = np.linalg.norm(v, axis=1, keepdims=True)
             if (norms == 0).any():
                 raise ValueError("a zero vector has no direction (an empty text?); cosine is undefined")
-            v = v / norms
+            if not np.allclose(norms, 1.0, atol=1e-5):  # already unit length: no copy (saves memory)
+                v = v / norms
         return v
 
     def _check_model(self, fingerprint: str | None) -> None:

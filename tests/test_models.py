@@ -118,3 +118,12 @@ def test_mpnet_is_joined_from_its_wheels():
     from pathlib import Path
 
     assert (Path(r.location) / "model.safetensors").stat().st_size == 437971872
+
+
+def test_unload_models_forgets_the_cache():
+    from semsim.models import load_model, unload_models
+
+    a = load_model("all-MiniLM-L6-v2", verbose=False)
+    assert load_model("all-MiniLM-L6-v2", verbose=False) is a
+    unload_models()
+    assert load_model("all-MiniLM-L6-v2", verbose=False) is not a
