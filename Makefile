@@ -48,8 +48,11 @@ execute: install
 	cd notebooks && for nb in [0-9]*.ipynb; do \
 	  ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 $$nb || exit 1; done
 
+# Measure the course budget, encoding paths and the engine; tables go to benchmarks/results/ (about 40 min).
 benchmarks: install
 	$(BIN)/python benchmarks/course_budget.py
+	$(BIN)/python benchmarks/encoding.py
+	$(BIN)/python benchmarks/engine.py
 
 clean:
 	rm -rf $(VENV)
