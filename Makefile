@@ -29,8 +29,11 @@ $(STAMP): requirements.txt requirements-models.txt pyproject.toml
 	$(BIN)/python -m semsim prepare --with-reranker
 	touch $(STAMP)
 
+# JupyterLab refuses to run as root unless told; containers and course VMs often run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 course: install
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
 test: unit notebooks
 
