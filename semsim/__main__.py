@@ -28,9 +28,9 @@ def main(argv: list[str] | None = None) -> int:
             found = locate(s.name)
             print(f"{s.name:40s} {found or 'not available offline'}")
         if args.with_reranker:
-            from .rerank import stsb_cross_encoder_dir, train_stsb_cross_encoder
+            from .rerank import stsb_cross_encoder_trained, train_stsb_cross_encoder
 
-            if not (stsb_cross_encoder_dir() / "semsim-training.json").is_file():
+            if not stsb_cross_encoder_trained():
                 print("training notebook 07's cross-encoder (once, a few minutes) ...", flush=True)
             try:
                 print(f"{'stsb cross-encoder':40s} {train_stsb_cross_encoder()}")

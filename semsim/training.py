@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from .models import _quiet_loading, resolve
+from .models import _quiet_loading, _quiet_trainer, resolve
 
 Loss = Literal["cosine", "mnrl"]
 
@@ -42,7 +42,6 @@ def fine_tune(model: Any, train: pd.DataFrame, loss: Loss = "cosine", epochs: in
     from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.sentence_transformer import losses
-    from transformers.trainer_callback import PrinterCallback
 
     if loss == "cosine":
         need, loss_fn = ["sentence1", "sentence2", "score"], losses.CosineSimilarityLoss(model)
@@ -62,10 +61,7 @@ def fine_tune(model: Any, train: pd.DataFrame, loss: Loss = "cosine", epochs: in
             learning_rate=learning_rate, warmup_steps=warmup, save_strategy="no", report_to=[], seed=seed,
             logging_steps=10_000, disable_tqdm=True, dataloader_pin_memory=False,
             batch_sampler="no_duplicates" if loss == "mnrl" else "batch_sampler")
-        model.model_card_data.generate_widget_examples = False
-        model.model_card_data.set_widget_examples = lambda dataset: None  # no progress bar in notebooks
-        trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data, loss=loss_fn)
-        trainer.remove_callback(PrinterCallback)  # no per-run metrics dict printed into notebooks
+        trainer = _quiet_trainer(SentenceTransformerTrainer, model, args=args, train_dataset=data, loss=loss_fn)
         t0 = time.perf_counter()
         out = trainer.train()
     model.eval()
