@@ -29,7 +29,7 @@ from semsim.cache import EmbeddingCache, cached_encoder
 from semsim.data import load_corpus, load_stsb
 from semsim.engine import SearchEngine
 from semsim.models import load_model
-from semsim.search import VectorIndex, recall_at_k
+from semsim.search import VectorIndex, corpus_shaped_vectors as corpus_shaped, recall_at_k
 
 
 def stsb_sentences(n: int) -> list[str]:
@@ -38,13 +38,6 @@ def stsb_sentences(n: int) -> list[str]:
     if len(texts) < n:
         raise SystemExit(f"only {len(texts)} distinct STS-B sentences, need {n}")
     return texts[:n]
-
-
-def corpus_shaped(base: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    i, j = rng.integers(0, len(base), n), rng.integers(0, len(base), n)
-    a = rng.uniform(0.5, 1.0, (n, 1)).astype(np.float32)
-    v = a * base[i] + (1 - a) * base[j] + rng.normal(0, 0.02, (n, base.shape[1])).astype(np.float32)
-    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
 
 
 def end_to_end(model, repeat: int) -> dict:

@@ -244,6 +244,16 @@ class SemanticSearch:
         return self
 
 
+def corpus_shaped_vectors(base: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` synthetic unit vectors shaped like ``base`` (real, normalised embeddings): each is a
+    random mix of two base vectors plus a little noise. They keep the uneven, clustered layout
+    that approximate indexes exploit, for index benchmarks larger than one can encode."""
+    i, j = rng.integers(0, len(base), n), rng.integers(0, len(base), n)
+    a = rng.uniform(0.5, 1.0, (n, 1)).astype(np.float32)
+    v = a * base[i] + (1 - a) * base[j] + rng.normal(0, 0.02, (n, base.shape[1])).astype(np.float32)
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
 def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
     """Mean share of the true top-k (rows of ``truth``) that appear in ``found``'s rows."""
     k = truth.shape[1]

@@ -176,3 +176,14 @@ def test_a_save_killed_halfway_leaves_the_previous_version(tmp_path):
     assert again.ids[0] == "old0" and len(again) == 10
     idx.save(folder)  # the next save cleans up the leftovers
     assert len([p for p in folder.iterdir() if p.name.endswith("index.faiss")]) == 1
+
+
+def test_corpus_shaped_vectors_are_unit_and_repeatable():
+    from semsim.search import corpus_shaped_vectors
+
+    base = rand(50, 384)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    a = corpus_shaped_vectors(base, 200, np.random.default_rng(0))
+    b = corpus_shaped_vectors(base, 200, np.random.default_rng(0))
+    assert a.shape == (200, 384) and a.dtype == np.float32 and np.array_equal(a, b)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
