@@ -15,16 +15,20 @@ def pooled_embeddings(tokenizer: Any, model: Any, texts: Sequence[str], layers: 
     """Return {"cls@L": ..., "mean@L": ...} for each requested hidden layer L.
 
     Layer 0 is the input embedding layer (word pieces, no context); -1 the last layer.
-    Mean pooling averages the real tokens only (padding is masked out).
+    Mean pooling averages the real tokens only (padding is masked out). Texts are batched
+    longest first, as sentence-transformers does, so a batch holds little padding; the
+    rows come back in the input order.
     """
     import torch
 
     if not texts:
         raise ValueError("no texts to embed")
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    ordered = [texts[i] for i in order]
     out: dict[str, list[np.ndarray]] = {f"{p}@{layer}": [] for layer in layers for p in ("cls", "mean")}
     with torch.no_grad():
-        for i in range(0, len(texts), batch_size):
-            batch = tokenizer(list(texts[i:i + batch_size]), padding=True, truncation=True,
+        for i in range(0, len(ordered), batch_size):
+            batch = tokenizer(ordered[i:i + batch_size], padding=True, truncation=True,
                               max_length=max_length, return_tensors="pt")
             hidden = model(**batch, output_hidden_states=True).hidden_states
             mask = batch["attention_mask"].unsqueeze(-1).float()
@@ -32,4 +36,5 @@ def pooled_embeddings(tokenizer: Any, model: Any, texts: Sequence[str], layers: 
                 h = hidden[layer]
                 out[f"cls@{layer}"].append(h[:, 0].numpy())
                 out[f"mean@{layer}"].append(((h * mask).sum(1) / mask.sum(1)).numpy())
-    return {k: np.concatenate(v) for k, v in out.items()}
+    inverse = np.argsort(order)
+    return {k: np.concatenate(v)[inverse] for k, v in out.items()}
