@@ -27,7 +27,7 @@ from scipy.stats import ks_2samp
 
 from .cache import EmbeddingCache
 from .errors import IndexMismatch
-from .search import Hit
+from .search import Hit, refuse_other_model
 from .storage import atomic_save, load_saved
 
 
@@ -168,9 +168,7 @@ class SearchEngine:
         except (KeyError, ValueError) as e:
             raise IndexMismatch(f"{folder} does not hold a semsim engine ({type(e).__name__}: {e}).") from None
         self = cls(model, cache_folder, meta["min_score"])
-        if meta["fingerprint"] != self.fingerprint:
-            raise IndexMismatch(f"{folder} was built with {meta['model_name']} (fingerprint {meta['fingerprint']}), "
-                                f"not with {self.model_name} (fingerprint {self.fingerprint}); re-index with one model.")
+        refuse_other_model(folder, meta, self.fingerprint, self.model_name)
         n = len(meta["ids"])
         if vectors.shape != (n, self.dim) or len(meta["texts"]) != n or len(set(meta["ids"])) != n:
             raise IndexMismatch(f"{folder}: {vectors.shape} vectors, {n} ids and {len(meta['texts'])} texts "

@@ -38,6 +38,13 @@ class Hit:
     text: str | None = None
 
 
+def refuse_other_model(folder: str | Path, meta: dict, fingerprint: str, using: str) -> None:
+    """Raise IndexMismatch unless the saved ``meta`` was built by the model with ``fingerprint``."""
+    if meta["fingerprint"] != fingerprint:
+        raise IndexMismatch(f"{folder} was built with {meta['model_name']} (fingerprint {meta['fingerprint']}), "
+                            f"not with {using} (fingerprint {fingerprint}); re-index with one model.")
+
+
 def _as_vectors(x: Any, dim: int | None = None) -> np.ndarray:
     v = np.asarray(x, dtype=np.float32)
     if v.ndim == 1:
@@ -181,9 +188,8 @@ class VectorIndex:
         if index.ntotal != len(meta["ids"]) or len(meta["ids"]) != len(meta["texts"]) or index.d != meta["dim"]:
             raise IndexMismatch(f"{folder}: the index holds {index.ntotal} vectors of dimension {index.d}, "
                                 f"the metadata {len(meta['ids'])} ids of dimension {meta['dim']}: they do not belong together.")
-        if expect_fingerprint and meta["fingerprint"] and expect_fingerprint != meta["fingerprint"]:
-            raise IndexMismatch(f"{folder} was built with {meta['model_name']} (fingerprint {meta['fingerprint']}), "
-                                f"not with the model you are using (fingerprint {expect_fingerprint}).")
+        if expect_fingerprint and meta["fingerprint"]:
+            refuse_other_model(folder, meta, expect_fingerprint, "the model you are using")
         self = cls(meta["dim"], meta["kind"], meta["metric"], model_name=meta["model_name"],
                    fingerprint=meta["fingerprint"], **meta["params"])
         self.index, self.ids, self.texts = index, meta["ids"], meta["texts"]
