@@ -1,181 +1,280 @@
-"""A small semantic search engine built like a production service.
+"""A small semantic search engine built like a production service (taught in notebook 10).
+
+The path of a query reads straight down: ``engine.search(text)`` -> the model (through
+the embedding cache) -> ``store.search(vector, k, filter)`` -> hits.
 
 * Embeddings go through an on-disk :class:`~semsim.cache.EmbeddingCache`: re-adding or
   re-loading documents never encodes a text twice.
-* Documents are added and deleted incrementally (a FAISS ``IndexIDMap2`` over an exact
-  inner-product index): no rebuild of the whole index per change.
-* ``min_score`` drops hits that are too weak to show.
-* ``save`` is atomic (:mod:`semsim.storage`): vectors as ``.npy`` bytes and JSON metadata,
-  never pickle; a save killed or failing halfway leaves the previous state loadable.
-* ``load`` checks that vectors, ids, texts and the model agree, and refuses otherwise.
-* Every query is logged (time, top score, hits) and :meth:`drift` compares the score
-  distribution of recent queries with a reference window.
+* Documents live in a store: a :class:`~semsim.index.VectorIndex` (FAISS, in process:
+  flat, HNSW or IVF) by default, or a :class:`~semsim.stores.MilvusStore` (Milvus Lite
+  file, server or cluster). Add, upsert and delete are incremental; metadata filters work
+  on both.
+* Every change encodes first and touches the store only once encoding has succeeded, so
+  a failing model never loses documents.
+* ``save`` is crash-safe and refuses to overwrite changes another process saved after
+  this engine loaded the folder (:class:`~semsim.storage.StaleSave`).
+* Queries are logged in a bounded window (by default without their text: a hash is kept
+  instead) and :meth:`drift` compares recent best scores with a reference window.
 """
 from __future__ import annotations
 
-import io
+import hashlib
 import json
 import time
 import warnings
+from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
-import faiss
 import numpy as np
 from scipy.stats import ks_2samp
 
 from .cache import EmbeddingCache
 from .errors import IndexMismatch
-from .search import Hit, refuse_other_model
-from .storage import atomic_save, load_saved
+from .index import Filter, Hit, Scalar, VectorIndex, check_k, refuse_other_model
+from .stores import Store, load_store
+
+FORMAT = 2
 
 
 @dataclass(frozen=True)
 class QueryRecord:
+    """One logged query: when, a hash of its text (the text itself only if the engine keeps it), best score, hits."""
+
     time: float
-    query: str
+    query_hash: str
     top_score: float | None
     hits: int
+    query: str | None = None
 
 
-def _check_docs(docs: Mapping[str, str]) -> None:
+def _check_docs(docs: Mapping[str, str], metadata: Mapping[str, Mapping[str, Scalar]] | None) -> None:
     if not isinstance(docs, Mapping):
         raise TypeError("documents must be a mapping {id: text}")
     bad = [i for i, t in docs.items() if not isinstance(i, str) or not i or not isinstance(t, str) or not t.strip()]
     if bad:
         raise ValueError(f"ids must be non-empty strings and texts non-empty strings; bad ids: {bad[:5]}")
+    if metadata is not None:
+        if not isinstance(metadata, Mapping):
+            raise TypeError("metadata must be a mapping {id: {field: value}}")
+        stray = [i for i in metadata if i not in docs]
+        if stray:
+            raise ValueError(f"metadata for ids that are not among the documents: {stray[:5]}")
+
+
+def _queries(query: str | Sequence[str]) -> tuple[list[str], bool]:
+    single = isinstance(query, str)
+    if not single and not isinstance(query, (list, tuple)):
+        raise TypeError(f"a query must be a string or a list of strings, not {type(query).__name__}")
+    queries = [query] if single else list(query)
+    if not all(isinstance(q, str) for q in queries):
+        raise TypeError("every query must be a string")
+    if not queries or not all(q.strip() for q in queries):
+        raise ValueError("a query must be a non-empty string")
+    return queries, single
 
 
 class SearchEngine:
-    """Semantic search over documents {id: text} with a model, a cache and a folder."""
+    """Semantic search over documents {id: text}: a model, an embedding cache, a store and a query log."""
 
-    def __init__(self, model: Any, cache_folder: str | Path, min_score: float = 0.0) -> None:
+    def __init__(self, model: Any, cache_folder: str | Path | None, min_score: float = 0.0, *, store: Store | None = None,
+                 kind: str = "flat", log_size: int = 10_000, log_text: bool = False, **index_params: Any) -> None:
+        """``cache_folder``: the on-disk embedding cache (None: in memory, gone with the engine).
+        ``store``: where documents live (default: a new FAISS ``VectorIndex`` of ``kind``,
+        with ``index_params`` such as ``m`` or ``nlist``). ``log_size``: how many queries the
+        log keeps. ``log_text``: keep the query texts in the log (and in saves); off by default."""
         self.model = model
         self.cache = EmbeddingCache(cache_folder, model)
-        self.fingerprint = self.cache.fingerprint  # hashing the weights once is enough
+        self.fingerprint = self.cache.fingerprint
         source = getattr(model, "semsim_source", None)
         self.model_name = source.name if source else type(model).__name__
         self.dim = self.cache.dim
         self.min_score = float(min_score)
-        self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
-        self.texts: dict[str, str] = {}
-        self._num: dict[str, int] = {}  # document id -> FAISS int64 id
-        self._ids: dict[int, str] = {}
-        self._next = 0
-        self.log: list[QueryRecord] = []
+        if store is None:
+            store = VectorIndex(self.dim, kind, "cosine", model_name=self.model_name, fingerprint=self.fingerprint,
+                                **index_params)
+        elif store.fingerprint and store.fingerprint != self.fingerprint:
+            refuse_other_model("the store", {"fingerprint": store.fingerprint, "model_name": store.model_name},
+                               self.fingerprint, self.model_name)
+        elif store.dim != self.dim:
+            raise IndexMismatch(f"the store holds vectors of dimension {store.dim}, the model makes {self.dim}")
+        self.store = store
+        if isinstance(log_size, bool) or not isinstance(log_size, int) or log_size < 1:
+            raise ValueError(f"log_size must be a positive integer, not {log_size!r}")
+        self.log: deque[QueryRecord] = deque(maxlen=log_size)
+        self.log_text = bool(log_text)
+        self.reference: np.ndarray | None = None  # frozen best scores for drift (None: a rolling window)
 
     def __len__(self) -> int:
-        return len(self.texts)
+        return len(self.store)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self.store
+
+    def get(self, doc_id: str) -> tuple[str | None, dict[str, Scalar]]:
+        """(text, metadata) of a document; KeyError if there is none with this id."""
+        return self.store.get(doc_id)
 
     # -- documents ------------------------------------------------------------------------
-    def _insert(self, docs: Mapping[str, str], vectors: np.ndarray) -> None:
-        nums = np.arange(self._next, self._next + len(docs), dtype=np.int64)
-        self.index.add_with_ids(vectors, nums)
-        for n, (doc_id, text) in zip(nums.tolist(), docs.items()):
-            self.texts[doc_id], self._num[doc_id], self._ids[n] = text, n, doc_id
-        self._next += len(docs)
+    def _encode(self, docs: Mapping[str, str], metadata: Mapping[str, Mapping[str, Scalar]] | None
+                ) -> tuple[list[str], np.ndarray, list[Mapping[str, Scalar] | None], int]:
+        ids = list(docs)
+        misses = self.cache.misses
+        vectors = self.cache.encode([docs[i] for i in ids])
+        meta = [(metadata or {}).get(i) for i in ids]
+        return ids, vectors, meta, self.cache.misses - misses
 
-    def add(self, docs: Mapping[str, str]) -> int:
-        """Add new documents; returns how many texts had to be encoded (the rest came from the cache).
+    def add(self, docs: Mapping[str, str], metadata: Mapping[str, Mapping[str, Scalar]] | None = None) -> int:
+        """Add new documents (and their metadata); returns how many texts had to be encoded.
 
-        Adding an id that exists raises ValueError (use :meth:`upsert` to replace).
+        An id that exists raises ValueError and nothing is added (use :meth:`upsert`).
         """
-        _check_docs(docs)
-        clash = [i for i in docs if i in self.texts]
+        _check_docs(docs, metadata)
+        clash = [i for i in docs if i in self.store]
         if clash:
             raise ValueError(f"ids already in the engine: {clash[:5]} (use upsert() to replace them)")
         if not docs:
             return 0
-        misses = self.cache.misses
-        vectors = self.cache.encode(list(docs.values()))
-        self._insert(docs, vectors)
-        return self.cache.misses - misses
+        ids, vectors, meta, encoded = self._encode(docs, metadata)
+        self.store.add(vectors, ids, [docs[i] for i in ids], meta, fingerprint=self.fingerprint)
+        return encoded
 
-    def delete(self, ids: Iterable[str]) -> None:
-        """Remove documents by id; unknown ids raise KeyError and nothing is removed."""
-        ids = list(ids)
-        unknown = [i for i in ids if i not in self.texts]
-        if unknown:
-            raise KeyError(f"unknown ids: {unknown[:5]}")
-        nums = np.array([self._num[i] for i in ids], dtype=np.int64)
-        self.index.remove_ids(nums)
-        for i in ids:
-            del self._ids[self._num.pop(i)], self.texts[i]
+    def upsert(self, docs: Mapping[str, str], metadata: Mapping[str, Mapping[str, Scalar]] | None = None) -> int:
+        """Add documents, replacing any with the same id. Encodes first: if encoding fails, nothing changes."""
+        _check_docs(docs, metadata)
+        if not docs:
+            return 0
+        ids, vectors, meta, encoded = self._encode(docs, metadata)
+        self.store.upsert(vectors, ids, [docs[i] for i in ids], meta, fingerprint=self.fingerprint)
+        return encoded
 
-    def upsert(self, docs: Mapping[str, str]) -> int:
-        """Add documents, replacing any with the same id."""
-        _check_docs(docs)
-        existing = [i for i in docs if i in self.texts]
-        if existing:
-            self.delete(existing)
-        return self.add(docs)
+    def delete(self, ids: Iterable[str]) -> int:
+        """Remove documents by id (duplicates count once); unknown ids raise KeyError and nothing is removed."""
+        return self.store.delete(ids)
 
     # -- search ---------------------------------------------------------------------------
-    def search(self, query: str, k: int = 5, min_score: float | None = None) -> list[Hit]:
-        """Top-k documents with cosine >= min_score (the engine's default if None); logged."""
-        if not isinstance(query, str) or not query.strip():
-            raise ValueError("a query must be a non-empty string")
-        if not isinstance(k, int) or k < 1:
-            raise ValueError(f"k must be a positive integer, not {k!r}")
+    def _query_vectors(self, queries: list[str]) -> np.ndarray:
+        """Queries are encoded without being written to the cache (a log of user text would grow there)."""
+        out = np.empty((len(queries), self.dim), dtype=np.float32)
+        todo = []
+        for i, q in enumerate(queries):
+            cached = self.cache.lookup(q)
+            if cached is None:
+                todo.append(i)
+            else:
+                out[i] = cached
+        if todo:
+            out[todo] = np.asarray(self.model.encode([queries[i] for i in todo], normalize_embeddings=True),
+                                   dtype=np.float32)
+        return out
+
+    def search(self, query: str | Sequence[str], k: int = 5, min_score: float | None = None,
+               filter: Filter | None = None) -> list[Hit] | list[list[Hit]]:
+        """Top-k documents with cosine >= min_score (the engine's default if None), logged.
+
+        ``query``: one string (returns a list of hits) or a list of strings (a list per query).
+        ``filter``: metadata that hits must have, e.g. ``{"category": "billing"}``.
+        """
+        queries, single = _queries(query)
+        k = check_k(k)
         threshold = self.min_score if min_score is None else float(min_score)
-        hits: list[Hit] = []
-        if len(self):
-            q = self.cache.encode([query]) if query in self.cache else np.asarray(
-                self.model.encode([query], normalize_embeddings=True), dtype=np.float32)
-            scores, nums = self.index.search(q, min(k, len(self)))
-            hits = [Hit(self._ids[n], float(s), self.texts[self._ids[n]])
-                    for s, n in zip(scores[0], nums[0]) if n >= 0 and s >= threshold]
-        top = float(scores[0][0]) if len(self) else None
-        self.log.append(QueryRecord(time.time(), query, top, len(hits)))
-        return hits
+        found = self.store.search(self._query_vectors(queries), k, fingerprint=self.fingerprint, filter=filter)
+        results = []
+        for q, hits in zip(queries, found):
+            kept = [h for h in hits if h.score >= threshold]
+            self.log.append(QueryRecord(time.time(), hashlib.sha256(q.encode()).hexdigest()[:16],
+                                        hits[0].score if hits else None, len(kept), q if self.log_text else None))
+            results.append(kept)
+        return results[0] if single else results
 
     # -- monitoring -----------------------------------------------------------------------
-    def drift(self, reference: int = 100, recent: int = 100) -> dict[str, float]:
-        """Compare top-score distributions: the first ``reference`` logged queries vs the last ``recent``.
+    def _top_scores(self) -> np.ndarray:
+        return np.array([r.top_score for r in self.log if r.top_score is not None], dtype=float)
 
+    def set_drift_reference(self, last: int | None = None) -> int:
+        """Freeze the best scores of the ``last`` logged queries (all, if None) as drift's reference.
+
+        Call it after a period you trust (a launch week); returns how many scores it keeps.
+        Without a frozen reference, :meth:`drift` compares with the window just before.
+        """
+        scores = self._top_scores()
+        if last is not None:
+            scores = scores[-check_k(last):]
+        if len(scores) == 0:
+            raise ValueError("no logged query with a score yet: search first")
+        self.reference = scores
+        return len(scores)
+
+    def drift(self, recent: int = 100, reference: int | None = None) -> dict[str, float]:
+        """Compare the best scores of the last ``recent`` queries with a reference window.
+
+        The reference is the frozen one (:meth:`set_drift_reference`) if set, else the
+        ``reference`` (default: ``recent``) queries just before the recent ones (rolling).
         Returns the two means, their difference and a two-sample Kolmogorov-Smirnov test;
         a small p-value says recent queries score differently (new topics, a broken model...).
         """
-        scores = [r.top_score for r in self.log if r.top_score is not None]
-        if len(scores) < reference + recent:
-            raise ValueError(f"need at least {reference + recent} logged queries, have {len(scores)}")
-        ref, new = np.array(scores[:reference]), np.array(scores[-recent:])
+        recent = check_k(recent)
+        scores = self._top_scores()
+        if self.reference is not None:
+            ref, new = self.reference, scores[-recent:]
+            if len(new) < recent:
+                raise ValueError(f"need at least {recent} logged queries with a score, have {len(new)}")
+        else:
+            n_ref = recent if reference is None else check_k(reference)
+            if len(scores) < recent + n_ref:
+                raise ValueError(f"need at least {recent + n_ref} logged queries with a score, have {len(scores)}")
+            ref, new = scores[-(recent + n_ref):-recent], scores[-recent:]
         test = ks_2samp(ref, new)
         return {"reference_mean": float(ref.mean()), "recent_mean": float(new.mean()),
-                "shift": float(new.mean() - ref.mean()), "ks_statistic": float(test.statistic), "p_value": float(test.pvalue)}
+                "shift": float(new.mean() - ref.mean()), "ks_statistic": float(test.statistic),
+                "p_value": float(test.pvalue), "reference_size": float(len(ref)), "recent_size": float(len(new))}
 
     # -- persistence ----------------------------------------------------------------------
-    def save(self, folder: str | Path) -> None:
-        """Save documents, vectors and the model fingerprint atomically into ``folder``."""
-        ids = list(self.texts)
-        nums = np.array([self._num[i] for i in ids], dtype=np.int64)
-        vectors = np.vstack([self.index.reconstruct(int(n)) for n in nums]) if ids else np.zeros((0, self.dim), np.float32)
-        buf = io.BytesIO()
-        np.save(buf, vectors.astype(np.float32), allow_pickle=False)
-        meta = {"format": 1, "model_name": self.model_name, "fingerprint": self.fingerprint, "dim": self.dim,
-                "min_score": self.min_score, "ids": ids, "texts": [self.texts[i] for i in ids],
-                "log": [asdict(r) for r in self.log]}
-        atomic_save(folder, {"vectors.npy": buf.getvalue(), "meta.json": json.dumps(meta).encode()})
+    def _state(self) -> bytes:
+        return json.dumps({
+            "format": FORMAT, "model_name": self.model_name, "fingerprint": self.fingerprint,
+            "min_score": self.min_score, "log_size": self.log.maxlen, "log_text": self.log_text,
+            "log": [asdict(r) | ({} if self.log_text else {"query": None}) for r in self.log],
+            "reference": None if self.reference is None else self.reference.tolist()}).encode()
+
+    def save(self, folder: str | Path, overwrite: bool = False) -> str:
+        """Save the store and the engine's state crash-safely into ``folder``; returns the version.
+
+        The folder must be new, empty, or a save of this engine: a save never deletes files it
+        did not write. Refuses with StaleSave if another process saved there after this engine
+        loaded it (``overwrite=True`` replaces their save knowingly).
+        """
+        return self.store.save(folder, extra={"engine.json": self._state()}, overwrite=overwrite)
 
     @classmethod
-    def load(cls, folder: str | Path, model: Any, cache_folder: str | Path) -> "SearchEngine":
-        """Load a saved engine; refuses if files disagree or ``model`` is not the one that built it."""
-        files = load_saved(folder)
+    def load(cls, folder: str | Path, model: Any, cache_folder: str | Path, token: str = "") -> "SearchEngine":
+        """Load a saved engine; refuses if its files disagree or ``model`` is not the one that built it.
+
+        ``token``: the Milvus token when the engine's store is a Milvus server (never saved).
+        """
+        cache = EmbeddingCache(cache_folder, model)
+        store = load_store(folder, expect_fingerprint=cache.fingerprint, token=token)
+        raw = store.extra.get("engine.json")
+        if raw is None:
+            raise IndexMismatch(f"{folder} holds a store but no engine state (engine.json): "
+                                "load it with VectorIndex.load or load_store instead.")
         try:
-            meta = json.loads(files["meta.json"])
-            vectors = np.load(io.BytesIO(files["vectors.npy"]), allow_pickle=False)
-        except (KeyError, ValueError) as e:
-            raise IndexMismatch(f"{folder} does not hold a semsim engine ({type(e).__name__}: {e}).") from None
-        self = cls(model, cache_folder, meta["min_score"])
-        refuse_other_model(folder, meta, self.fingerprint, self.model_name)
-        n = len(meta["ids"])
-        if vectors.shape != (n, self.dim) or len(meta["texts"]) != n or len(set(meta["ids"])) != n:
-            raise IndexMismatch(f"{folder}: {vectors.shape} vectors, {n} ids and {len(meta['texts'])} texts "
-                                f"(dimension {self.dim}) do not belong together.")
-        if n:
-            self._insert(dict(zip(meta["ids"], meta["texts"])), np.ascontiguousarray(vectors, dtype=np.float32))
-        self.log = [QueryRecord(**r) for r in meta["log"]]
+            state = json.loads(raw)
+            if state.get("format") != FORMAT:
+                raise IndexMismatch(f"{folder}: engine state of format {state.get('format')!r}, this semsim reads "
+                                    f"format {FORMAT}. Re-create the engine with this version of semsim.")
+            built = {"fingerprint": state["fingerprint"], "model_name": state["model_name"]}
+            using = getattr(getattr(model, "semsim_source", None), "name", type(model).__name__)
+            refuse_other_model(folder, built, cache.fingerprint, using)
+            self = cls(model, cache_folder, state["min_score"], store=store, log_size=state["log_size"],
+                       log_text=state["log_text"])
+            self.log.extend(QueryRecord(**r) for r in state["log"])
+            self.reference = None if state["reference"] is None else np.asarray(state["reference"], dtype=float)
+        except IndexMismatch:
+            raise
+        except (KeyError, TypeError, ValueError) as e:
+            raise IndexMismatch(f"{folder}: engine.json is not valid ({type(e).__name__}: {e}).") from e
         return self
 
 

@@ -104,3 +104,17 @@ def retrieval_scores(query_vectors: np.ndarray, doc_vectors: np.ndarray, doc_ids
         mrr.append(1.0 / (hit[0] + 1) if hit.size else 0.0)
         acc1.append(gains[0])
     return {f"ndcg@{k}": float(np.mean(ndcg)), f"mrr@{k}": float(np.mean(mrr)), "accuracy@1": float(np.mean(acc1))}
+
+
+def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
+    """Mean share of each query's true top-k (rows of ``truth``) that appear in its row of ``found``.
+
+    The measure FAISS's own benchmarks call the k-NN intersection
+    (``faiss.contrib.evaluation.knn_intersection_measure``; a test checks they agree).
+    Written out here because notebook 05 teaches it. -1 entries (no result) never count.
+    """
+    found, truth = np.asarray(found), np.asarray(truth)
+    if found.ndim != 2 or truth.ndim != 2 or len(found) != len(truth):
+        raise ValueError(f"found and truth must be matrices with one row per query: {found.shape} vs {truth.shape}")
+    k = truth.shape[1]
+    return float(np.mean([len(set(f[:k].tolist()) & set(t.tolist()) - {-1}) / k for f, t in zip(found, truth)]))

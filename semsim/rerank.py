@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import ModelNotAvailable
 from .paths import cache_dir
-from .search import Hit
+from .index import Hit
 
 HUB_RERANKER = "cross-encoder/ms-marco-MiniLM-L-6-v2"
 STSB_RERANKER = "stsb-cross-encoder-MiniLM-L6"

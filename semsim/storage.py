@@ -1,11 +1,30 @@
-"""Crash-safe folders: a set of files saved all-or-nothing, with checksums, never pickle.
+"""Crash-safe save folders: versions written all-or-nothing, checksummed, never pickle.
 
-A saved folder holds versioned payload files and one small ``CURRENT`` file naming the
-version in use. ``atomic_save`` writes the new version's files, fsyncs them, then
-replaces ``CURRENT`` with ``os.replace`` (atomic on POSIX) and only then deletes the old
-version. A save killed at any point leaves either the old or the new version loadable.
-A lock file serialises concurrent saves to one folder. The folder belongs to one saved
-object: other files directly inside it are removed by the next save.
+A save folder holds immutable payload files and one small ``CURRENT`` file naming the
+manifest of the version in use::
+
+    folder/
+      SEMSIM                   marks the folder as semsim's (written by the first save)
+      CURRENT                  "<version>.manifest.json"
+      <version>.manifest.json  every file of that version: path, size, sha256
+      <version>.<name>         payload files; a later version may keep (share) them
+      .lock, .write.lock       lock files
+
+How it stays safe (each rule has a test in tests/test_storage.py):
+
+* **Never delete what semsim did not write.** A save refuses a non-empty folder that
+  is not a semsim save folder. Cleaning up removes only files listed in semsim's own
+  records (old manifests, and the ``.pending.json`` intent record each save writes
+  *before* its payload), so a user's ``notes.txt`` in the folder is never touched.
+* **All-or-nothing.** Payload files and the manifest are written and fsynced, then
+  ``CURRENT`` is replaced atomically (``os.replace``). A save killed at any point leaves
+  the previous version loadable; the next save removes its leftovers.
+* **Readers always see one complete version.** A reader holds a shared lock while it
+  reads; old versions are deleted only under the exclusive lock.
+* **No lost updates.** ``save_version(..., expect=v)`` refuses with :class:`StaleSave`
+  when the folder's current version is no longer ``v`` (another process saved since).
+
+Locks are POSIX ``flock`` locks (Linux, macOS, WSL), advisory and per open file.
 """
 from __future__ import annotations
 
@@ -13,17 +32,98 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping, Union
 
-from .errors import IndexMismatch
+import numpy as np
+
+from .errors import IndexMismatch, SemsimError
 
 CURRENT = "CURRENT"
+MARKER = "SEMSIM"
+FORMAT = 2
+WRITER = "semsim"
+_VERSION = re.compile(r"^[0-9a-f]{12}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
+_OWN_FILES = (CURRENT, MARKER, ".lock", ".write.lock")
+
+Payload = Union[bytes, np.ndarray]
 
 
-def _fsync_dir(folder: Path) -> None:
+class UnsafeFolder(SemsimError):
+    """A save would touch files semsim did not write (a non-empty folder of someone else's)."""
+
+
+class StaleSave(SemsimError):
+    """The folder was saved by someone else after this object was loaded: saving would drop their changes."""
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One file of a saved version: its path inside the folder, size and sha256."""
+
+    path: str
+    bytes: int
+    sha256: str
+
+
+@dataclass
+class Version:
+    """A version read back by :func:`read_version`: its id, its files and their contents.
+
+    ``data`` holds bytes for ordinary files and read-only memory-mapped arrays for ``.npy``
+    files (so a large index is not copied into memory twice).
+    """
+
+    folder: Path
+    version: str
+    files: dict[str, FileInfo]
+    data: dict[str, Payload]
+
+
+# -- small helpers (public: the cache uses them too) --------------------------------------
+def write_synced(path: Path, data: Payload) -> str:
+    """Write ``data`` to ``path`` and fsync it; returns its sha256. An array goes in .npy format
+    when the name ends in ``.npy``; any other bytes-like object (a FAISS buffer) is written raw."""
+    h = hashlib.sha256()
+    with open(path, "wb") as f:
+        if isinstance(data, np.ndarray) and path.name.endswith(".npy"):
+            np.save(_Hashing(f, h), data, allow_pickle=False)  # hashed as written: no second pass
+        else:
+            raw = memoryview(data)
+            h.update(raw)
+            f.write(raw)
+        f.flush()
+        os.fsync(f.fileno())
+    return h.hexdigest()
+
+
+class _Hashing:
+    """A write-only file wrapper that hashes what passes through it."""
+
+    def __init__(self, f, h) -> None:  # type: ignore[no-untyped-def]
+        self.f, self.h = f, h
+
+    def write(self, b) -> int:  # type: ignore[no-untyped-def]
+        self.h.update(b)
+        return self.f.write(b)
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in 8 MB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(8 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new file in ``folder`` durable."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -31,61 +131,202 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
 @contextmanager
-def folder_lock(folder: Path) -> Iterator[None]:
-    """An exclusive lock on ``folder`` (blocks while another process saves to it)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+def flocked(path: Path, shared: bool = False, create: bool = True) -> Iterator[None]:
+    """Hold an flock on ``path`` (exclusive, or shared for readers). Without ``create``, a
+    missing lock file means no lock is taken (a read-only copy of a folder still loads)."""
+    try:
+        fd = os.open(path, (os.O_RDWR | os.O_CREAT) if create else os.O_RDONLY, 0o644)
+    except FileNotFoundError:
+        if create:
+            raise
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
-def atomic_save(folder: str | Path, files: dict[str, bytes]) -> str:
-    """Save ``files`` (name -> bytes) as one new version of ``folder``; returns the version."""
-    folder = Path(folder)
-    version = uuid.uuid4().hex[:12]
-    with folder_lock(folder):
-        manifest = {"version": version, "files": {}}
-        for name, data in files.items():
-            target = folder / f"{version}.{name}"
-            _write_synced(target, data)
-            manifest["files"][name] = {"path": target.name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-        _write_synced(folder / f"{version}.manifest.json", json.dumps(manifest, indent=1).encode())
-        _fsync_dir(folder)
-        tmp = folder / f"{CURRENT}.{version}.tmp"
-        _write_synced(tmp, f"{version}.manifest.json\n".encode())
-        os.replace(tmp, folder / CURRENT)  # the commit point
-        _fsync_dir(folder)
-        for old in folder.iterdir():  # old versions and leftovers of killed saves
-            if old.is_file() and old.name not in (".lock", CURRENT) and not old.name.startswith(version + "."):
-                old.unlink(missing_ok=True)
+# -- what belongs to semsim ----------------------------------------------------------------
+def is_save_folder(folder: Path) -> bool:
+    """True if ``folder`` was created by a semsim save (its marker, or a CURRENT of format 1)."""
+    return (folder / MARKER).is_file() or (folder / CURRENT).is_file()
+
+
+def current_version(folder: str | Path) -> str | None:
+    """The version ``folder`` currently points to, or None if it holds no save."""
+    pointer = Path(folder) / CURRENT
+    try:
+        name = pointer.read_text().strip()
+    except FileNotFoundError:
+        return None
+    version = name.split(".", 1)[0]
+    if not _VERSION.match(version) or name != f"{version}.manifest.json":
+        raise IndexMismatch(f"{pointer} does not name a semsim manifest ({name[:60]!r}): the folder is damaged.")
     return version
 
 
-def load_saved(folder: str | Path) -> dict[str, bytes]:
-    """Read the current version of a folder written by :func:`atomic_save`, checking sizes and checksums."""
-    folder = Path(folder)
-    pointer = folder / CURRENT
-    if not pointer.is_file():
-        raise IndexMismatch(f"{folder} holds no saved index (no {CURRENT} file): wrong folder, or it was never saved.")
+def _check_name(name: str) -> str:
+    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
+        raise ValueError(f"file name {name!r} is not allowed: letters, digits, '_', '-', '.' only, no folders")
+    return name
+
+
+def _claim(folder: Path) -> None:
+    """Create ``folder`` or make sure it is a semsim save folder (or empty), then mark it."""
+    if folder.exists() and not folder.is_dir():
+        raise UnsafeFolder(f"{folder} is a file, not a folder: choose a folder to save into.")
+    folder.mkdir(parents=True, exist_ok=True)
+    if is_save_folder(folder):
+        return
+    others = sorted(p.name for p in folder.iterdir() if p.name not in _OWN_FILES)
+    if others:
+        shown = ", ".join(others[:5]) + (" ..." if len(others) > 5 else "")
+        raise UnsafeFolder(f"{folder} is not empty and was not written by semsim (it holds {shown}). "
+                           "A save owns its whole folder: save into a new or empty folder, e.g. "
+                           f"{folder / 'semsim-index'}.")
+    write_synced(folder / MARKER, json.dumps({"writer": WRITER, "format": FORMAT}).encode())
+    fsync_dir(folder)
+
+
+def _record(path: Path) -> dict | None:
+    """A manifest or intent record semsim wrote, or None for anything else (never trusted to delete)."""
     try:
-        manifest = json.loads((folder / pointer.read_text().strip()).read_text())
-        out = {}
-        for name, info in manifest["files"].items():
-            data = (folder / info["path"]).read_bytes()
-            if len(data) != info["bytes"] or hashlib.sha256(data).hexdigest() != info["sha256"]:
-                raise IndexMismatch(f"{folder / info['path']} is truncated or damaged (checksum mismatch).")
-            out[name] = data
-    except (OSError, ValueError, KeyError) as e:
-        raise IndexMismatch(f"{folder} is damaged or incomplete ({type(e).__name__}: {e}).") from None
+        rec = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(rec, dict) or not isinstance(rec.get("files"), dict):
+        return None
+    if rec.get("writer", WRITER) != WRITER or rec.get("version") != path.name.split(".", 1)[0]:
+        return None
+    return rec
+
+
+def _paths_of(rec: dict) -> set[str]:
+    out = set()
+    for info in rec["files"].values():
+        p = info.get("path") if isinstance(info, dict) else info
+        if isinstance(p, str) and _NAME.match(p) and ".." not in p:
+            out.add(p)
     return out
+
+
+def _clean(folder: Path, keep: set[str]) -> None:
+    """Delete files listed by semsim's own records of other versions, unless ``keep`` needs them."""
+    records = [p for p in folder.iterdir() if _VERSION.match(p.name.split(".", 1)[0])
+               and p.name.endswith((".manifest.json", ".pending.json"))]
+    for rec_path in records:
+        if rec_path.name in keep:
+            continue
+        rec = _record(rec_path)
+        if rec is None:
+            continue  # not ours: leave it alone
+        for p in _paths_of(rec) - keep:
+            (folder / p).unlink(missing_ok=True)
+        rec_path.unlink(missing_ok=True)
+    for tmp in folder.glob(f"{CURRENT}.*.tmp"):
+        if _VERSION.match(tmp.name[len(CURRENT) + 1:-len(".tmp")]):
+            tmp.unlink(missing_ok=True)
+
+
+# -- saving and reading ----------------------------------------------------------------------
+def save_version(folder: str | Path, files: Mapping[str, Payload], keep: Mapping[str, FileInfo] | None = None,
+                 expect: str | None = None, overwrite: bool = False) -> tuple[str, dict[str, FileInfo]]:
+    """Write ``files`` (name -> bytes or array) as a new version of ``folder``; returns (version, files).
+
+    ``keep``: files of the current version to carry into the new one unchanged (shared,
+    not copied): this is what makes a save cost what changed. ``expect``: the version the
+    caller loaded or last saved (None: the caller never saw this folder, so it must hold no
+    save). A different current version raises :class:`StaleSave` unless ``overwrite``.
+    """
+    folder = Path(folder)
+    names = [_check_name(n) for n in list(files) + list(keep or {})]
+    if len(set(names)) != len(names):
+        raise ValueError(f"a file name is given twice: {sorted(names)}")
+    _claim(folder)
+    with flocked(folder / ".write.lock"):
+        now = current_version(folder)
+        if now != expect and not overwrite:
+            raise StaleSave(
+                f"{folder} was saved by someone else since this object was loaded (it is at version {now}, "
+                f"this object last saw {expect}). Saving would drop their changes: load the folder again, "
+                "re-apply your changes and save, or save into another folder.")
+        if keep and now != expect:
+            raise StaleSave(f"{folder}: cannot keep files of version {expect}, the folder is at version {now}.")
+        version = uuid.uuid4().hex[:12]
+        paths = {n: f"{version}.{n}" for n in files}
+        intent = {"writer": WRITER, "format": FORMAT, "version": version, "files": {n: {"path": p} for n, p in paths.items()}}
+        write_synced(folder / f"{version}.pending.json", json.dumps(intent).encode())
+        infos: dict[str, FileInfo] = dict(keep or {})
+        for name, data in files.items():
+            target = folder / paths[name]
+            digest = write_synced(target, data)
+            infos[name] = FileInfo(paths[name], target.stat().st_size, digest)
+        manifest = {"writer": WRITER, "format": FORMAT, "version": version, "parent": now,
+                    "files": {n: vars(i) for n, i in infos.items()}}
+        write_synced(folder / f"{version}.manifest.json", json.dumps(manifest, indent=1).encode())
+        fsync_dir(folder)
+        tmp = folder / f"{CURRENT}.{version}.tmp"
+        write_synced(tmp, f"{version}.manifest.json\n".encode())
+        os.replace(tmp, folder / CURRENT)  # the commit point
+        fsync_dir(folder)
+        with flocked(folder / ".lock"):  # readers hold it shared while they read an old version
+            _clean(folder, keep={f"{version}.manifest.json", *(i.path for i in infos.values())})
+            (folder / f"{version}.pending.json").unlink(missing_ok=True)
+        fsync_dir(folder)
+    return version, infos
+
+
+def _manifest(folder: Path, version: str) -> dict[str, FileInfo]:
+    path = folder / f"{version}.manifest.json"
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise IndexMismatch(f"{path} cannot be read ({type(e).__name__}: {e}): the folder is damaged.") from e
+    fmt = raw.get("format", 1) if isinstance(raw, dict) else None
+    if fmt not in (1, FORMAT):
+        raise IndexMismatch(f"{path} has format {fmt!r}; this semsim reads formats 1 and {FORMAT}: "
+                            "upgrade semsim, or re-create the save.")
+    try:
+        files = {}
+        for name, info in raw["files"].items():
+            p = info["path"]
+            if not isinstance(p, str) or not _NAME.match(p) or ".." in p:
+                raise ValueError(f"path {p!r} leaves the folder")
+            files[_check_name(name)] = FileInfo(p, int(info["bytes"]), str(info["sha256"]))
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise IndexMismatch(f"{path} is not a valid semsim manifest ({type(e).__name__}: {e}).") from e
+    return files
+
+
+def read_version(folder: str | Path, mmap: bool = True) -> Version:
+    """Read and verify the current version of ``folder`` (sizes and checksums of every file).
+
+    Holds a shared lock while reading, so a concurrent save cannot delete the files of
+    the version being read. ``.npy`` files come back as arrays (memory-mapped if ``mmap``).
+    """
+    folder = Path(folder)
+    if not (folder / CURRENT).is_file():
+        raise IndexMismatch(f"{folder} holds no semsim save (no {CURRENT} file): wrong folder, or it was never saved.")
+    with flocked(folder / ".lock", shared=True, create=False):
+        version = current_version(folder)
+        assert version is not None
+        files = _manifest(folder, version)
+        data: dict[str, Payload] = {}
+        for name, info in files.items():
+            path = folder / info.path
+            try:
+                size = path.stat().st_size
+                digest = file_sha256(path) if size == info.bytes else None
+            except FileNotFoundError as e:
+                raise IndexMismatch(f"{path} is missing: the folder is incomplete (copied in part?).") from e
+            if digest != info.sha256:
+                raise IndexMismatch(f"{path} is truncated or damaged (size or checksum mismatch).")
+            try:
+                data[name] = (np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+                              if name.endswith(".npy") else path.read_bytes())
+            except ValueError as e:
+                raise IndexMismatch(f"{path} is not a valid .npy array ({e}).") from e
+    return Version(folder, version, files, data)

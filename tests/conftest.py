@@ -38,3 +38,35 @@ def data_root(tmp_path, monkeypatch):
     data.clear_cache()
     yield root
     data.clear_cache()
+
+
+class FakeEncoder:
+    """A deterministic stand-in for a sentence model: fast, offline, with its own fingerprint.
+
+    ``fail_on``: a text whose encoding raises RuntimeError (to inject failures)."""
+
+    def __init__(self, dim: int = 16, name: str = "fake", fail_on: str | None = None) -> None:
+        self.dim, self.name, self.fail_on, self.calls = dim, name, fail_on, 0
+
+    def get_embedding_dimension(self) -> int:
+        return self.dim
+
+    def semsim_fingerprint(self) -> str:
+        return f"fake-{self.name}-{self.dim}"
+
+    def encode(self, texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False, **_):
+        import hashlib
+
+        import numpy as np
+
+        self.calls += 1
+        if self.fail_on is not None and self.fail_on in texts:
+            raise RuntimeError(f"injected encoding failure on {self.fail_on!r}")
+        raw = b"".join(hashlib.shake_256(t.encode()).digest(2 * self.dim) for t in texts)
+        out = np.frombuffer(raw, dtype=np.uint16).reshape(len(texts), self.dim).astype(np.float32) - 32767.5
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def fake():
+    return FakeEncoder()

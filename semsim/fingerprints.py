@@ -1,0 +1,78 @@
+"""Model fingerprints: a short id that changes whenever a model would give other vectors.
+
+Stored beside every saved index, cache folder and vector store, it is what lets semsim
+refuse to mix vectors of two models. Two things decide a sentence-transformers model's
+vectors, so both are hashed:
+
+* **the weights**: every parameter's name and shape and a strided sample of its values
+  (two copies of the same weights agree; a fine-tuned or quantised copy does not);
+* **the configuration**: each module's type and settings (pooling mode, normalisation,
+  ``max_seq_length``, prompts) and the tokenizer (vocabulary, normalisation rules).
+  The same weights with [CLS] pooling instead of mean pooling are another model.
+
+An encoder that is not a torch model (the E5 adapter, the ONNX encoder, a test double)
+supplies its own by defining a ``semsim_fingerprint()`` method.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Iterator
+
+
+def _config(model: Any) -> dict[str, Any]:
+    """The settings of a SentenceTransformer that change its vectors (JSON-friendly)."""
+    modules = []
+    for name, module in getattr(model, "_modules", {}).items():
+        entry: dict[str, Any] = {"name": name, "type": type(module).__name__}
+        get = getattr(module, "get_config_dict", None)
+        if callable(get):
+            entry["config"] = get()
+        modules.append(entry)
+    return {"modules": modules, "max_seq_length": getattr(model, "max_seq_length", None),
+            "prompts": getattr(model, "prompts", None), "default_prompt_name": getattr(model, "default_prompt_name", None),
+            "truncate_dim": getattr(model, "truncate_dim", None)}
+
+
+def _tokenizer(model: Any) -> str:
+    """The tokenizer's rules and vocabulary, without its per-call truncation/padding state."""
+    tok = getattr(model, "tokenizer", None)
+    if tok is None:
+        return ""
+    backend = getattr(tok, "backend_tokenizer", None)
+    if backend is not None:
+        spec = json.loads(backend.to_str())
+        spec.pop("truncation", None)
+        spec.pop("padding", None)
+        return json.dumps(spec, sort_keys=True)
+    return json.dumps(sorted(tok.get_vocab().items())) + type(tok).__name__
+
+
+def fingerprint(model: Any) -> str:
+    """A 16-hex-digit id of a model's weights, module configuration and tokenizer."""
+    own = getattr(model, "semsim_fingerprint", None)
+    if callable(own):
+        return str(own())
+    import torch
+
+    h = hashlib.sha256()
+
+    def tensors(value: Any) -> Iterator[Any]:  # quantised models store tuples, dtypes, packed params
+        if isinstance(value, torch.Tensor):
+            yield value.dequantize() if value.is_quantized else value
+        elif isinstance(value, (tuple, list)):
+            for v in value:
+                yield from tensors(v)
+        else:
+            h.update(repr(value).encode())
+
+    with torch.no_grad():
+        for pname, value in model.state_dict().items():
+            for p in tensors(value):
+                flat = p.detach().reshape(-1)
+                step = max(1, flat.numel() // 1024)
+                h.update(f"{pname}{tuple(p.shape)}".encode())
+                h.update(flat[::step].to(torch.float32).cpu().numpy().tobytes())
+    h.update(json.dumps(_config(model), sort_keys=True, default=str).encode())
+    h.update(_tokenizer(model).encode())
+    return h.hexdigest()[:16]

@@ -1,0 +1,657 @@
+"""The one FAISS layer of semsim: vectors with string ids, texts and metadata, searchable,
+deletable, saved crash-safely.
+
+Kinds (notebook 05 teaches each one with plain FAISS calls first):
+
+=========  ==============================  ========================================
+kind       FAISS index                     delete
+=========  ==============================  ========================================
+``flat``   ``IndexIDMap2(IndexFlatIP)``    removed from FAISS at once
+``ivf``    ``IndexIVFFlat``                removed from FAISS at once
+``ivfpq``  ``IndexIVFPQ``                  removed from FAISS at once
+``hnsw``   ``IndexIDMap2(IndexHNSWFlat)``  a tombstone, skipped at search time; the
+                                           graph is rebuilt when a quarter is dead
+=========  ==============================  ========================================
+
+Every document gets a *row*: an int64 that FAISS stores as its id and that is never
+reused. With ``metric="cosine"`` (the default) vectors and queries are L2-normalised
+before they reach an inner-product index, so scores are cosines whatever the model does.
+
+**Metadata and filters.** ``add(..., metadata=[{"category": "billing"}, ...])`` keeps
+scalar fields (str, int, float, bool) per document; ``search(..., filter={"category":
+"billing"})`` returns only matching documents (``{"lang": ["en", "it"]}`` means any of;
+several fields must all match). A filter that leaves few documents is answered exactly
+over those documents (flat, and HNSW/IVF up to ``EXACT_LIMIT`` matches); otherwise it is
+passed to FAISS as an ID selector, and an approximate index may then return fewer than
+``k`` hits.
+
+**Saving** (:meth:`save`) goes through :mod:`semsim.storage`: each save adds one
+*segment* holding only the rows added since the previous save, plus the list of deleted
+rows, so its cost follows the change, not the corpus. ``hnsw`` also keeps a checkpoint
+of its graph, rewritten when more than a tenth of the rows are newer than it; ``ivfpq``
+keeps only its compressed codes, rewritten at each save. Segments are merged when too
+many accumulate or a quarter of their rows is deleted.
+
+Edges (tests/test_index.py): searching an empty index gives no hits; ``k`` larger than
+the index gives fewer hits, never padding; another dimension or another model's
+fingerprint raises :class:`~semsim.errors.IndexMismatch`; deleting an unknown id raises
+KeyError and deletes nothing.
+"""
+from __future__ import annotations
+
+import json
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence, Union
+
+import faiss
+import numpy as np
+
+from .errors import IndexMismatch
+from .storage import FileInfo, read_version, save_version
+
+KINDS = ("flat", "ivf", "hnsw", "ivfpq")
+METRICS = ("cosine", "ip", "l2")
+FORMAT = 2
+EXACT_LIMIT = 20_000   # a filter leaving at most this many rows is answered by exact search
+HNSW_REBUILD = 0.25    # rebuild the graph when this share of its rows is deleted
+CHECKPOINT_LAG = 0.10  # rewrite the hnsw checkpoint when this share of rows is newer than it
+MAX_SEGMENTS = 16      # merge segments beyond this many, or when a quarter of their rows is deleted
+
+Scalar = Union[str, int, float, bool]
+Filter = Mapping[str, Union[Scalar, Sequence[Scalar]]]
+_RESERVED = {"id", "text", "vector", "row"}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: the document's id, its score (a cosine for metric="cosine"), text and metadata."""
+
+    id: str
+    score: float
+    text: str | None = None
+    metadata: Mapping[str, Scalar] | None = None
+
+
+def refuse_other_model(where: Any, meta: Mapping[str, Any], fingerprint: str, using: str) -> None:
+    """Raise IndexMismatch unless the saved ``meta`` was built by the model with ``fingerprint``.
+
+    The one model-mismatch refusal of semsim: indexes, stores and engines all call it.
+    """
+    if meta.get("fingerprint") != fingerprint:
+        raise IndexMismatch(f"{where} was built with {meta.get('model_name')} (fingerprint {meta.get('fingerprint')}), "
+                            f"not with {using} (fingerprint {fingerprint}); re-index with one model.")
+
+
+def as_vectors(x: Any, dim: int | None = None) -> np.ndarray:
+    """A C-contiguous float32 matrix of vectors; refuses NaN/inf and another dimension."""
+    v = np.asarray(x, dtype=np.float32)
+    if v.ndim == 1:
+        v = v.reshape(1, -1)
+    if v.ndim != 2:
+        raise ValueError(f"expected a 2-D array of vectors, got shape {v.shape}")
+    if dim is not None and v.shape[1] != dim:
+        raise IndexMismatch(f"vectors have dimension {v.shape[1]}, the index holds dimension {dim}: "
+                            "were they made by another model?")
+    if not np.isfinite(v).all():
+        raise ValueError("vectors contain NaN or infinity")
+    return np.ascontiguousarray(v)
+
+
+def check_k(k: Any) -> int:
+    """``k`` as an int: a positive int or numpy integer (not bool), else ValueError."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer, not {k!r}")
+    return int(k)
+
+
+def check_metadata(metadata: Any, n: int) -> list[dict[str, Scalar]]:
+    """``n`` metadata dicts (None -> empty): field names are identifiers, values scalars."""
+    if metadata is None:
+        return [{} for _ in range(n)]
+    if isinstance(metadata, Mapping) or len(metadata) != n:
+        raise ValueError(f"metadata must be a list of {n} dicts, one per document")
+    out = []
+    for m in metadata:
+        m = {} if m is None else m
+        if not isinstance(m, Mapping):
+            raise TypeError(f"metadata must be dicts, not {type(m).__name__}")
+        for key, value in m.items():
+            if not isinstance(key, str) or not key.isidentifier() or key in _RESERVED:
+                raise ValueError(f"metadata field {key!r}: use an identifier other than {sorted(_RESERVED)}")
+            if not isinstance(value, (str, int, float, bool)) or (isinstance(value, float) and not np.isfinite(value)):
+                raise TypeError(f"metadata {key}={value!r}: values must be str, int, float or bool")
+        out.append(dict(m))
+    return out
+
+
+def _filter_values(flt: Filter) -> dict[str, list[Scalar]]:
+    if not isinstance(flt, Mapping) or not flt:
+        raise TypeError("a filter is a non-empty dict {field: value or list of values}")
+    out = {}
+    for key, want in flt.items():
+        values = list(want) if isinstance(want, (list, tuple, set, frozenset)) else [want]
+        if not values or not all(isinstance(v, (str, int, float, bool)) for v in values):
+            raise TypeError(f"filter {key}={want!r}: give a scalar or a non-empty list of scalars")
+        out[key] = values
+    return out
+
+
+@dataclass
+class _Saved:
+    """What the last save or load wrote to / read from a folder (so the next save only adds)."""
+
+    folder: Path
+    version: str
+    files: dict[str, FileInfo]
+    segments: list[dict[str, Any]]
+    checkpoint_rows: int = 0
+    extra: dict[str, bytes] = field(default_factory=dict)
+
+
+class VectorIndex:
+    """FAISS index + string ids + texts + metadata + the model fingerprint, as one object."""
+
+    def __init__(self, dim: int, kind: str = "flat", metric: str = "cosine", *, nlist: int = 256,
+                 m: int = 32, ef_construction: int = 40, pq_m: int = 48, pq_bits: int = 8,
+                 model_name: str | None = None, fingerprint: str | None = None) -> None:
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
+            raise ValueError(f"dim must be a positive integer, not {dim!r}")
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {METRICS}, not {metric!r}")
+        if kind == "ivfpq" and dim % pq_m:
+            raise ValueError(f"pq_m={pq_m} must divide the dimension {dim}")
+        self.dim, self.kind, self.metric = int(dim), kind, metric
+        self.params = {"nlist": nlist, "m": m, "ef_construction": ef_construction, "pq_m": pq_m, "pq_bits": pq_bits}
+        self.model_name, self.fingerprint = model_name, fingerprint
+        self._row_id: list[str | None] = []        # row -> id (None once deleted)
+        self._row_text: list[str | None] = []
+        self._alive = bytearray()                  # row -> 1 while the document exists
+        self._row: dict[str, int] = {}             # id -> row, live documents only
+        self._codes: dict[str, array] = {}         # metadata field -> value code per row (-1: absent)
+        self._vocab: dict[str, dict[Scalar, int]] = {}
+        self._values: dict[str, list[Scalar]] = {}
+        self._tombstones: set[int] = set()         # rows deleted but still in the FAISS graph (hnsw)
+        self._persisted = bytearray()              # row -> 1 if it is in a segment of the last save
+        self._saved: _Saved | None = None
+        self._alive_bits: np.ndarray | None = None
+        self._trained: np.ndarray | None = None    # the trained, empty IVF index (saved once)
+        self.index = self._make()
+
+    # -- FAISS objects --------------------------------------------------------------------
+    @property
+    def _fmetric(self) -> int:
+        return faiss.METRIC_L2 if self.metric == "l2" else faiss.METRIC_INNER_PRODUCT
+
+    def _flat(self) -> faiss.Index:
+        return faiss.IndexFlatL2(self.dim) if self.metric == "l2" else faiss.IndexFlatIP(self.dim)
+
+    def _make(self) -> faiss.Index:
+        p = self.params
+        if self.kind == "flat":
+            return faiss.IndexIDMap2(self._flat())
+        if self.kind == "hnsw":
+            inner = faiss.IndexHNSWFlat(self.dim, p["m"], self._fmetric)
+            inner.hnsw.efConstruction = p["ef_construction"]
+            return faiss.IndexIDMap2(inner)
+        quantizer = self._flat()
+        if self.kind == "ivf":
+            index = faiss.IndexIVFFlat(quantizer, self.dim, p["nlist"], self._fmetric)
+        else:
+            index = faiss.IndexIVFPQ(quantizer, self.dim, p["nlist"], p["pq_m"], p["pq_bits"], self._fmetric)
+        index.own_fields = True
+        quantizer.this.disown()  # the IVF index owns its quantizer now
+        if self.kind == "ivf":  # reconstruct by id (for saving); IVF-PQ keeps no such map: it would cost
+            index.set_direct_map_type(faiss.DirectMap.Hashtable)  # a third of its compressed size
+        return index
+
+    @property
+    def _inner(self) -> Any:
+        """The FAISS index that holds the search parameters (inside the id map for flat/hnsw)."""
+        return faiss.downcast_index(self.index.index) if isinstance(self.index, faiss.IndexIDMap2) else self.index
+
+    # -- size and contents ----------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._row)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._row
+
+    @property
+    def ids(self) -> list[str]:
+        """The ids of the live documents, in the order they were added."""
+        return [i for i in self._row_id if i is not None]
+
+    @property
+    def texts(self) -> list[str | None]:
+        """The texts of the live documents, aligned with :attr:`ids`."""
+        return [t for t, a in zip(self._row_text, self._alive) if a]
+
+    def get(self, doc_id: str) -> tuple[str | None, dict[str, Scalar]]:
+        """(text, metadata) of one document; KeyError if it is not in the index."""
+        row = self._row[doc_id]
+        return self._row_text[row], self._metadata(row)
+
+    def _metadata(self, row: int) -> dict[str, Scalar]:
+        return {f: self._values[f][c[row]] for f, c in self._codes.items() if c[row] >= 0}
+
+    # -- adding ---------------------------------------------------------------------------
+    def _prepare(self, vectors: Any) -> np.ndarray:
+        v = as_vectors(vectors, self.dim)
+        if self.metric == "cosine":
+            norms = np.linalg.norm(v, axis=1)
+            if (norms == 0).any():
+                raise ValueError("a zero vector has no direction (an empty text?); cosine is undefined")
+            if not np.allclose(norms, 1.0, atol=1e-5):  # already unit length: no copy (saves memory)
+                v = v.copy()
+                faiss.normalize_L2(v)
+        return v
+
+    def _check_model(self, fingerprint: str | None) -> None:
+        if fingerprint and self.fingerprint and fingerprint != self.fingerprint:
+            raise IndexMismatch(f"these vectors come from another model (fingerprint {fingerprint}) than "
+                                f"the index ({self.model_name or '?'}, fingerprint {self.fingerprint}): "
+                                "scores between them would be meaningless. Re-encode with the index's model.")
+
+    def train(self, vectors: Any) -> None:
+        """Train IVF / IVF-PQ on a sample of vectors (flat and HNSW need no training)."""
+        v = self._prepare(vectors)
+        if not self.index.is_trained:
+            need = max(self.params["nlist"], 2 ** self.params["pq_bits"] if self.kind == "ivfpq" else 0)
+            if len(v) < need:
+                raise ValueError(f"need at least {need} vectors to train a {self.kind} index "
+                                 f"(nlist={self.params['nlist']}), got {len(v)}")
+            self.index.train(v)
+            empty = faiss.clone_index(self.index)  # still empty: small (the centroids, PQ codebooks)
+            self._trained = faiss.serialize_index(empty)
+
+    def add(self, vectors: Any, ids: Sequence[str] | None = None, texts: Sequence[str | None] | None = None,
+            metadata: Sequence[Mapping[str, Scalar] | None] | None = None, fingerprint: str | None = None) -> None:
+        """Add vectors with their ids, texts and metadata (trains IVF kinds on the first call).
+
+        Everything is checked before anything changes: a refused call adds nothing.
+        """
+        self._check_model(fingerprint)
+        v = self._prepare(vectors)
+        n = len(v)
+        start = len(self._row_id)
+        ids = [str(start + i) for i in range(n)] if ids is None else list(ids)
+        if len(ids) != n or (texts is not None and len(texts) != n):
+            raise ValueError(f"{n} vectors but {len(ids)} ids / {None if texts is None else len(texts)} texts")
+        if not all(isinstance(i, str) and i for i in ids):
+            raise ValueError("ids must be non-empty strings")
+        if len(set(ids)) != n or any(i in self._row for i in ids):
+            raise ValueError("ids must be unique (within the call and against the index)")
+        meta = check_metadata(metadata, n)
+        if n == 0:
+            return
+        if not self.index.is_trained:
+            self.train(v)
+        rows = np.arange(start, start + n, dtype=np.int64)
+        self.index.add_with_ids(v, rows)
+        self._append_rows(ids, list(texts) if texts is not None else [None] * n, meta)
+        self.fingerprint = self.fingerprint or fingerprint
+
+    def _append_rows(self, ids: list[str], texts: list[str | None], meta: list[dict[str, Scalar]]) -> None:
+        start = len(self._row_id)
+        self._row_id += ids
+        self._row_text += texts
+        self._alive += b"\x01" * len(ids)
+        self._persisted += b"\x00" * len(ids)
+        for i, doc_id in enumerate(ids):
+            self._row[doc_id] = start + i
+        for f in {k for m in meta for k in m} - set(self._codes):
+            self._codes[f] = array("i", [-1]) * start
+            self._vocab[f], self._values[f] = {}, []
+        for f, codes in self._codes.items():
+            vocab, values = self._vocab[f], self._values[f]
+            for m in meta:
+                value = m.get(f)
+                if value is None:
+                    codes.append(-1)
+                    continue
+                code = vocab.get(value)
+                if code is None:
+                    code = vocab[value] = len(values)
+                    values.append(value)
+                codes.append(code)
+        self._alive_bits = None
+
+    def upsert(self, vectors: Any, ids: Sequence[str], texts: Sequence[str | None] | None = None,
+               metadata: Sequence[Mapping[str, Scalar] | None] | None = None, fingerprint: str | None = None) -> None:
+        """Add documents, replacing those whose id exists; a refused call changes nothing."""
+        self._check_model(fingerprint)
+        v = self._prepare(vectors)
+        ids = list(ids)
+        if len(set(ids)) != len(ids):
+            raise ValueError("ids must be unique within the call")
+        if len(ids) != len(v) or (texts is not None and len(texts) != len(v)):
+            raise ValueError(f"{len(v)} vectors but {len(ids)} ids / {None if texts is None else len(texts)} texts")
+        check_metadata(metadata, len(ids))
+        if not all(isinstance(i, str) and i for i in ids):
+            raise ValueError("ids must be non-empty strings")
+        existing = [i for i in ids if i in self._row]
+        if existing:
+            self.delete(existing)
+        self.add(v, ids, texts, metadata, fingerprint)
+
+    # -- deleting -------------------------------------------------------------------------
+    def delete(self, ids: Iterable[str]) -> int:
+        """Delete documents by id (duplicates count once); returns how many were deleted.
+
+        Unknown ids raise KeyError and nothing is deleted.
+        """
+        if isinstance(ids, str):
+            raise TypeError("delete() takes a list of ids, not one string")
+        ids = list(dict.fromkeys(ids))
+        unknown = [i for i in ids if i not in self._row]
+        if unknown:
+            raise KeyError(f"unknown ids: {unknown[:5]} (nothing was deleted)")
+        rows = np.array([self._row[i] for i in ids], dtype=np.int64)
+        if len(rows) == 0:
+            return 0
+        if self.kind == "hnsw":
+            self._tombstones.update(rows.tolist())
+        else:
+            self.index.remove_ids(rows)
+        for i, r in zip(ids, rows.tolist()):
+            del self._row[i]
+            self._row_id[r] = self._row_text[r] = None
+            self._alive[r] = 0
+        self._alive_bits = None
+        if self.kind == "hnsw" and len(self._tombstones) > HNSW_REBUILD * self.index.ntotal:
+            self.compact()
+        return len(rows)
+
+    def compact(self) -> None:
+        """Rebuild the HNSW graph without its tombstones (other kinds delete at once)."""
+        if self.kind != "hnsw" or not self._tombstones:
+            return
+        rows = np.flatnonzero(np.frombuffer(self._alive, dtype=np.uint8)).astype(np.int64)
+        fresh = self._make()
+        for lo in range(0, len(rows), 65_536):
+            chunk = rows[lo:lo + 65_536]
+            fresh.add_with_ids(self.index.reconstruct_batch(chunk), chunk)
+        ef = self._inner.hnsw.efSearch
+        self.index = fresh
+        self._inner.hnsw.efSearch = ef
+        self._tombstones.clear()
+        if self._saved is not None:
+            self._saved.checkpoint_rows = 0  # the saved checkpoint is out of date now
+
+    # -- searching ------------------------------------------------------------------------
+    def set_search_params(self, nprobe: int | None = None, ef_search: int | None = None) -> None:
+        """nprobe for IVF kinds (lists visited), efSearch for HNSW (candidate list size)."""
+        if nprobe is not None and self.kind in ("ivf", "ivfpq"):
+            self.index.nprobe = int(nprobe)
+        if ef_search is not None and self.kind == "hnsw":
+            self._inner.hnsw.efSearch = int(ef_search)
+
+    def _allowed(self, flt: Filter | None) -> np.ndarray | None:
+        """A boolean mask over rows of the live documents a filter lets through (None: all)."""
+        if flt is None:
+            return None
+        mask = np.frombuffer(self._alive, dtype=np.uint8).astype(bool)
+        for key, values in _filter_values(flt).items():
+            if key not in self._codes:
+                return np.zeros_like(mask)
+            codes = np.frombuffer(self._codes[key], dtype=np.int32)
+            wanted = [self._vocab[key][v] for v in values if v in self._vocab[key]]
+            mask &= np.isin(codes, wanted)
+        return mask
+
+    def _selector(self, mask: np.ndarray) -> tuple[Any, np.ndarray]:
+        bits = np.packbits(mask, bitorder="little")
+        return faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits)), bits  # keep bits alive
+
+    def _params(self, selector: Any) -> Any:
+        if self.kind == "hnsw":
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=self._inner.hnsw.efSearch)
+        if self.kind in ("ivf", "ivfpq"):
+            return faiss.SearchParametersIVF(sel=selector, nprobe=self.index.nprobe)
+        return faiss.SearchParameters(sel=selector)
+
+    def _exact(self, q: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        vecs = self.index.reconstruct_batch(rows) if len(rows) else np.zeros((0, self.dim), np.float32)
+        if self.metric == "l2":
+            scores = (q * q).sum(1)[:, None] - 2 * q @ vecs.T + (vecs * vecs).sum(1)[None, :]
+            order = np.argsort(scores, axis=1, kind="stable")[:, :k]
+        else:
+            scores = q @ vecs.T
+            order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(scores, order, 1).astype(np.float32), rows[order]
+
+    def search_vectors(self, queries: Any, k: int, fingerprint: str | None = None,
+                       filter: Filter | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Raw search: (scores, rows), both of shape (n_queries, min(k, matching documents)).
+
+        ``rows`` are the documents' row numbers (their FAISS ids); with no deletions they are
+        the positions in :attr:`ids`. ``fingerprint``: the model that encoded the queries,
+        refused if it is not the index's. A row of -1 marks a place an approximate index
+        left empty (possible only with a filter or after deletions).
+        """
+        self._check_model(fingerprint)
+        k = check_k(k)
+        q = self._prepare(queries)
+        mask = self._allowed(filter)
+        n_ok = len(self) if mask is None else int(mask.sum())
+        k = min(k, n_ok)
+        if k == 0:
+            return np.zeros((len(q), 0), np.float32), np.zeros((len(q), 0), np.int64)
+        if mask is not None and n_ok <= EXACT_LIMIT and self.kind in ("hnsw", "ivf"):
+            return self._exact(q, np.flatnonzero(mask).astype(np.int64), k)
+        if mask is None and self._tombstones:
+            if self._alive_bits is None:
+                self._alive_bits = np.frombuffer(self._alive, dtype=np.uint8).astype(bool)
+            mask = self._alive_bits
+        if mask is None:
+            return self.index.search(q, k)
+        selector, _bits = self._selector(mask)
+        scores, rows = self.index.search(q, k, params=self._params(selector))
+        return scores, rows
+
+    def search(self, queries: Any, k: int = 10, fingerprint: str | None = None,
+               filter: Filter | None = None) -> list[list[Hit]]:
+        """Search with query vectors (one or a matrix); returns the hits of each query, best first."""
+        scores, rows = self.search_vectors(queries, k, fingerprint, filter)
+        return [[Hit(self._row_id[r], float(s), self._row_text[r], self._metadata(r))
+                 for s, r in zip(srow, rrow) if r >= 0 and self._alive[r]]
+                for srow, rrow in zip(scores.tolist(), rows.tolist())]
+
+    # -- persistence ----------------------------------------------------------------------
+    def _header(self, segments: list[dict[str, Any]], checkpoint_rows: int) -> dict[str, Any]:
+        return {"format": FORMAT, "dim": self.dim, "kind": self.kind, "metric": self.metric, "params": self.params,
+                "model_name": self.model_name, "fingerprint": self.fingerprint, "next_row": len(self._row_id),
+                "segments": segments, "checkpoint_rows": checkpoint_rows,
+                "search": {"nprobe": getattr(self.index, "nprobe", None),
+                           "ef_search": self._inner.hnsw.efSearch if self.kind == "hnsw" else None}}
+
+    def _segment(self, rows: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
+        docs = {"rows": rows.tolist(), "ids": [self._row_id[r] for r in rows.tolist()],
+                "texts": [self._row_text[r] for r in rows.tolist()],
+                "metadata": {f: [self._values[f][c[r]] if c[r] >= 0 else None for r in rows.tolist()]
+                             for f, c in self._codes.items()}}
+        name = f"seg-{int(rows[0]):012d}-{len(rows)}"
+        files: dict[str, Any] = {f"{name}.json": json.dumps(docs).encode()}
+        if self.kind != "ivfpq":  # IVF-PQ keeps only its codes: the checkpoint holds them
+            files[f"{name}.npy"] = np.concatenate(
+                [self.index.reconstruct_batch(rows[lo:lo + 65_536]) for lo in range(0, len(rows), 65_536)])
+        return {"name": name, "rows": len(rows), "vectors": self.kind != "ivfpq"}, files
+
+    def save(self, folder: str | Path, *, extra: Mapping[str, bytes] | None = None, overwrite: bool = False) -> str:
+        """Save into ``folder`` (crash-safe; only what changed since the last save there is written).
+
+        ``extra``: more files to keep in the same version (the engine's query log).
+        Refuses with :class:`~semsim.storage.StaleSave` if another process saved to the
+        folder after this index was loaded from or saved to it, unless ``overwrite``.
+        Returns the new version.
+        """
+        folder = Path(folder).resolve()
+        same = self._saved is not None and self._saved.folder == folder
+        alive = np.frombuffer(self._alive, dtype=np.uint8).astype(bool)
+        persisted = np.frombuffer(self._persisted, dtype=np.uint8).astype(bool) if same else np.zeros_like(alive)
+        dead = np.flatnonzero(persisted & ~alive).astype(np.int64)
+        segments = list(self._saved.segments) if same else []
+        seg_rows = sum(s["rows"] for s in segments)
+        merge = same and (len(segments) >= MAX_SEGMENTS or len(dead) > 0.25 * max(seg_rows, 1))
+        if merge:
+            segments, persisted, dead = [], np.zeros_like(alive), np.zeros(0, np.int64)
+        files: dict[str, Any] = {}
+        keep: dict[str, FileInfo] = {}
+        if same and not merge:
+            for s in segments:
+                for ext in ("json", "npy") if s["vectors"] else ("json",):
+                    keep[f"{s['name']}.{ext}"] = self._saved.files[f"{s['name']}.{ext}"]
+        new_rows = np.flatnonzero(alive & ~persisted).astype(np.int64)
+        if len(new_rows):
+            seg, seg_files = self._segment(new_rows)
+            segments.append(seg)
+            files.update(seg_files)
+        files["dead.npy"] = dead
+        checkpoint_rows = self._saved.checkpoint_rows if same and not merge else 0
+        if self.kind in ("ivf",) and self.index.is_trained:
+            if same and "trained.faiss" in self._saved.files:
+                keep["trained.faiss"] = self._saved.files["trained.faiss"]
+            else:
+                files["trained.faiss"] = self._trained
+        if self.kind == "ivfpq" or (self.kind == "hnsw" and (
+                len(self._row_id) - checkpoint_rows > CHECKPOINT_LAG * max(len(self._row_id), 1)
+                or "checkpoint.faiss" not in (self._saved.files if same else {}))):
+            files["checkpoint.faiss"] = faiss.serialize_index(self.index)
+            checkpoint_rows = len(self._row_id)
+        elif self.kind == "hnsw":
+            keep["checkpoint.faiss"] = self._saved.files["checkpoint.faiss"]  # type: ignore[union-attr]
+        for name, data in (extra or {}).items():
+            if name in files or name.startswith(("seg-", "dead.", "index.", "trained.", "checkpoint.")):
+                raise ValueError(f"extra file name {name!r} is taken by the index")
+            files[name] = data
+        files["index.json"] = json.dumps(self._header(segments, checkpoint_rows)).encode()
+        version, infos = save_version(folder, files, keep=keep, expect=self._saved.version if same else None,
+                                      overwrite=overwrite)
+        self._persisted = bytearray(alive.astype(np.uint8).tobytes())
+        self._saved = _Saved(folder, version, infos, segments, checkpoint_rows, dict(extra or {}))
+        return version
+
+    @property
+    def saved_version(self) -> str | None:
+        """The version this index last loaded or saved (None if never)."""
+        return self._saved.version if self._saved else None
+
+    @property
+    def extra(self) -> dict[str, bytes]:
+        """The ``extra`` files of the version this index was loaded from or last saved."""
+        return dict(self._saved.extra) if self._saved else {}
+
+    @classmethod
+    def load(cls, folder: str | Path, expect_fingerprint: str | None = None) -> "VectorIndex":
+        """Load a saved index; checks checksums, that vectors, ids and texts agree, and the model."""
+        folder = Path(folder).resolve()
+        saved = read_version(folder)
+        try:
+            head = json.loads(saved.data["index.json"])
+            if head.get("format") != FORMAT:
+                raise IndexMismatch(f"{folder} holds an index of format {head.get('format')!r}; this semsim reads "
+                                    f"format {FORMAT}. Re-create it with this version of semsim.")
+            self = cls(head["dim"], head["kind"], head["metric"], model_name=head["model_name"],
+                       fingerprint=head["fingerprint"], **head["params"])
+            segments = head["segments"]
+            next_row, checkpoint_rows = int(head["next_row"]), int(head["checkpoint_rows"])
+        except IndexMismatch:
+            raise
+        except KeyError as e:
+            raise IndexMismatch(f"{folder} does not hold a semsim index (no {e} in index.json).") from e
+        except (ValueError, TypeError) as e:
+            raise IndexMismatch(f"{folder}: index.json is not valid ({type(e).__name__}: {e}).") from e
+        if expect_fingerprint and self.fingerprint:
+            refuse_other_model(folder, head, expect_fingerprint, "the model you are using")
+        self._restore(folder, saved, segments, next_row, checkpoint_rows)
+        nprobe, ef = head.get("search", {}).get("nprobe"), head.get("search", {}).get("ef_search")
+        self.set_search_params(nprobe=nprobe, ef_search=ef)
+        known = {"index.json", "dead.npy", "trained.faiss", "checkpoint.faiss"} | {
+            f"{s['name']}.{x}" for s in segments for x in ("json", "npy")}
+        extra = {n: d for n, d in saved.data.items() if n not in known}
+        self._saved = _Saved(folder, saved.version, saved.files, segments, checkpoint_rows,
+                             {n: bytes(d) for n, d in extra.items() if isinstance(d, bytes)})
+        return self
+
+    def _restore(self, folder: Path, saved: Any, segments: list[dict[str, Any]], next_row: int,
+                 checkpoint_rows: int) -> None:
+        data = saved.data
+        try:
+            dead = set(np.asarray(data["dead.npy"]).tolist())
+            ids: list[str | None] = [None] * next_row
+            texts: list[str | None] = [None] * next_row
+            meta: list[dict[str, Scalar]] = [{} for _ in range(next_row)]
+            alive = np.zeros(next_row, dtype=bool)
+            vec_parts = []
+            for s in segments:
+                docs = json.loads(data[f"{s['name']}.json"])
+                rows = np.asarray(docs["rows"], dtype=np.int64)
+                fields = docs["metadata"]
+                if len(docs["ids"]) != len(rows) or len(docs["texts"]) != len(rows) or s["rows"] != len(rows) or (
+                        len(rows) and (rows.min() < 0 or rows.max() >= next_row)) or any(
+                        len(col) != len(rows) for col in fields.values()):
+                    raise IndexMismatch(f"{folder}: segment {s['name']} has {len(rows)} rows, {len(docs['ids'])} ids "
+                                        f"and {len(docs['texts'])} texts: they do not belong together.")
+                keep = np.array([r not in dead for r in rows.tolist()], dtype=bool)
+                for j, r in enumerate(rows.tolist()):
+                    if keep[j]:
+                        ids[r], texts[r], alive[r] = docs["ids"][j], docs["texts"][j], True
+                        meta[r] = {f: col[j] for f, col in fields.items() if col[j] is not None}
+                if s.get("vectors"):
+                    vecs = data[f"{s['name']}.npy"]
+                    if vecs.shape != (len(rows), self.dim):
+                        raise IndexMismatch(f"{folder}: segment {s['name']} holds vectors of shape {vecs.shape} "
+                                            f"for {len(rows)} rows of dimension {self.dim}: they do not belong together.")
+                    vec_parts.append((rows[keep], vecs, keep))
+        except KeyError as e:
+            raise IndexMismatch(f"{folder} is missing {e}: the save is incomplete or not a semsim index.") from e
+        except (ValueError, TypeError) as e:
+            raise IndexMismatch(f"{folder}: a segment is not valid ({type(e).__name__}: {e}).") from e
+        live_ids = [i for i in ids if i is not None]
+        if len(set(live_ids)) != len(live_ids):
+            raise IndexMismatch(f"{folder}: the same id appears twice: the save does not belong together.")
+        if self.kind in ("hnsw", "ivfpq"):
+            try:
+                self.index = faiss.deserialize_index(np.frombuffer(data["checkpoint.faiss"], dtype=np.uint8))
+            except (KeyError, RuntimeError) as e:
+                raise IndexMismatch(f"{folder}: the FAISS checkpoint cannot be read ({e}).") from e
+            in_graph = faiss.vector_to_array(self.index.id_map) if self.kind == "hnsw" else None
+            if self.kind == "ivfpq":  # written at every save: it holds exactly the live rows
+                if self.index.ntotal != int(alive.sum()):
+                    raise IndexMismatch(f"{folder}: the IVF-PQ codes hold {self.index.ntotal} vectors, the documents "
+                                        f"{int(alive.sum())}: they do not belong together.")
+            else:
+                self._tombstones = {int(r) for r in in_graph.tolist() if not alive[r]}
+        elif self.kind == "ivf":
+            try:
+                self._trained = np.frombuffer(data["trained.faiss"], dtype=np.uint8)
+                self.index = faiss.deserialize_index(self._trained)
+            except (KeyError, RuntimeError) as e:
+                raise IndexMismatch(f"{folder}: the trained IVF quantizer cannot be read ({e}).") from e
+            self.index.set_direct_map_type(faiss.DirectMap.Hashtable)
+        for rows, vecs, keep in vec_parts:
+            if self.kind == "hnsw":
+                new = rows >= checkpoint_rows
+                rows, picked = rows[new], np.flatnonzero(keep)[new]
+            else:
+                picked = np.flatnonzero(keep)
+            for lo in range(0, len(rows), 65_536):
+                self.index.add_with_ids(np.ascontiguousarray(vecs[picked[lo:lo + 65_536]], dtype=np.float32),
+                                        rows[lo:lo + 65_536])
+        self._row_id, self._row_text = [], []
+        self._alive, self._persisted = bytearray(), bytearray()
+        self._append_rows([i if i is not None else "" for i in ids], texts, meta)
+        self._row = {i: r for r, i in enumerate(ids) if i is not None}
+        for r in np.flatnonzero(~alive).tolist():
+            self._row_id[r] = None
+            self._alive[r] = 0
+        self._persisted = bytearray(alive.astype(np.uint8).tobytes())
+        if self.kind == "hnsw" and self.index.ntotal - len(self._tombstones) != len(self):
+            raise IndexMismatch(f"{folder}: the HNSW graph holds {self.index.ntotal - len(self._tombstones)} live "
+                                f"vectors, the documents {len(self)}: they do not belong together.")
+        if self.kind in ("flat", "ivf") and self.index.ntotal != len(self):
+            raise IndexMismatch(f"{folder}: {self.index.ntotal} vectors for {len(self)} documents.")

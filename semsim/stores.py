@@ -1,0 +1,280 @@
+"""Where the engine keeps its vectors: one protocol, two stores.
+
+* :class:`~semsim.index.VectorIndex` (FAISS, in this process, saved to a folder) is the
+  default store.
+* :class:`MilvusStore` keeps the same documents in a Milvus collection through
+  ``pymilvus.MilvusClient``: a local Milvus Lite file (``"vectors.db"``) by default, or any
+  Milvus server or cluster by URI (``"http://host:19530"``, with a token if it needs one).
+  The code that uses it does not change from one to the other.
+
+Both refuse vectors of another model (the model fingerprint is stored with the
+collection), refuse to add an id twice, delete all-or-nothing, search with the same
+metadata filters (``{"category": "billing"}``, ``{"lang": ["en", "it"]}``) and return the
+same :class:`~semsim.index.Hit` objects. ``load_store(folder)`` reopens either from a
+folder written by ``store.save(folder)``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from .errors import IndexMismatch, SemsimError
+from .index import Filter, Hit, Scalar, VectorIndex, as_vectors, check_k, check_metadata, refuse_other_model
+from .storage import current_version, read_version, save_version
+
+MAX_TEXT = 65_535  # Milvus VARCHAR limit (bytes)
+BATCH = 2_000      # rows per insert request
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What the engine needs from a vector store."""
+
+    dim: int
+    fingerprint: str | None
+    model_name: str | None
+
+    def add(self, vectors: Any, ids: Sequence[str], texts: Sequence[str | None] | None = None,
+            metadata: Sequence[Mapping[str, Scalar] | None] | None = None, fingerprint: str | None = None) -> None: ...
+    def upsert(self, vectors: Any, ids: Sequence[str], texts: Sequence[str | None] | None = None,
+               metadata: Sequence[Mapping[str, Scalar] | None] | None = None, fingerprint: str | None = None) -> None: ...
+    def delete(self, ids: Iterable[str]) -> int: ...
+    def search(self, queries: Any, k: int = 10, fingerprint: str | None = None,
+               filter: Filter | None = None) -> list[list[Hit]]: ...
+    def get(self, doc_id: str) -> tuple[str | None, dict[str, Scalar]]: ...
+    def save(self, folder: str | Path, *, extra: Mapping[str, bytes] | None = None, overwrite: bool = False) -> str: ...
+    def __len__(self) -> int: ...
+    def __contains__(self, doc_id: object) -> bool: ...
+
+
+class StoreUnavailable(SemsimError):
+    """A vector database cannot be reached (a server that is down, a wrong URI)."""
+
+
+def _start_hint(uri: str) -> str:
+    return (f"Start a server (for a local one: python -m semsim milvus-server --port {uri.rsplit(':', 1)[-1].strip('/')}"
+            " --data <folder>), check the URI and token, or use a local Milvus Lite file such as 'vectors.db'.")
+
+
+def milvus_filter(flt: Filter | None) -> str:
+    """The Milvus boolean expression of a semsim filter (fields live in the JSON field ``meta``)."""
+    if flt is None:
+        return ""
+    from .index import _filter_values  # the same validation as the FAISS store
+
+    parts = []
+    for key, values in _filter_values(flt).items():
+        field = f'meta["{key}"]'
+        either = [f"{field} == {json.dumps(v)}" for v in values]  # an or-chain: Milvus Lite has no 'in' on JSON
+        parts.append(either[0] if len(either) == 1 else "(" + " or ".join(either) + ")")
+    return " and ".join(parts)
+
+
+class MilvusStore:
+    """A Milvus collection as a semsim store (Milvus Lite file, standalone server or cluster).
+
+    ``uri``: a file path ending in ``.db`` (embedded Milvus Lite) or ``http(s)://host:port``.
+    ``index``: the collection's vector index, ``"FLAT"`` (exact), ``"HNSW"`` or ``"IVF_FLAT"``;
+    ``index_params`` go to Milvus (``{"M": 16, "efConstruction": 64}`` or ``{"nlist": 256}``)
+    and ``search_params`` to each search (``{"ef": 64}`` or ``{"nprobe": 16}``).
+    """
+
+    def __init__(self, uri: str | Path, collection: str = "semsim", dim: int | None = None, *,
+                 model_name: str | None = None, fingerprint: str | None = None, token: str = "",
+                 index: str = "FLAT", index_params: Mapping[str, Any] | None = None,
+                 search_params: Mapping[str, Any] | None = None, timeout: float = 10.0) -> None:
+        from pymilvus import DataType, MilvusClient
+        from pymilvus.exceptions import MilvusException
+
+        self.uri, self.collection = str(uri), collection
+        self.search_params = dict(search_params or {})
+        self.saved_version: str | None = None  # the version of the folder this store last saved to / came from
+        self.extra: dict[str, bytes] = {}
+        self._saved_folder: Path | None = None
+        self._exc = MilvusException
+        try:
+            self.client = MilvusClient(self.uri, token=token, timeout=timeout)
+            exists = self.client.has_collection(collection)
+        except MilvusException as e:
+            raise StoreUnavailable(f"Milvus at {self.uri} cannot be reached ({e.message}). {_start_hint(self.uri)}") from e
+        if exists:
+            desc = self.client.describe_collection(collection)
+            props = desc.get("properties", {}) or {}
+            if "semsim.fingerprint" not in props:
+                raise IndexMismatch(f"collection {collection!r} at {self.uri} was not created by semsim "
+                                    "(no model fingerprint): choose another collection name.")
+            saved = {"fingerprint": props["semsim.fingerprint"] or None, "model_name": props.get("semsim.model_name")}
+            vec = next((f for f in desc["fields"] if f["name"] == "vector"), None)
+            self.dim = int(vec["params"]["dim"]) if vec else -1
+            if dim is not None and self.dim != dim:
+                raise IndexMismatch(f"collection {collection!r} holds vectors of dimension {self.dim}, not {dim}: "
+                                    "were they made by another model?")
+            if fingerprint and saved["fingerprint"]:
+                refuse_other_model(f"collection {collection!r} at {self.uri}", saved, fingerprint, model_name or "?")
+            self.fingerprint, self.model_name = saved["fingerprint"] or fingerprint, saved["model_name"] or model_name
+            self._call("loading the collection", self.client.load_collection, collection)  # after a server restart
+        else:
+            if dim is None:
+                raise ValueError(f"collection {collection!r} does not exist at {self.uri}: give dim= to create it")
+            self.dim, self.fingerprint, self.model_name = int(dim), fingerprint, model_name
+            schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+            schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=512)
+            schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
+            schema.add_field("text", DataType.VARCHAR, max_length=MAX_TEXT)
+            schema.add_field("meta", DataType.JSON)
+            params = self.client.prepare_index_params()
+            params.add_index(field_name="vector", index_type=index, metric_type="COSINE", params=dict(index_params or {}))
+            self.client.create_collection(collection, schema=schema, index_params=params, consistency_level="Strong",
+                                          properties={"semsim.fingerprint": fingerprint or "",
+                                                      "semsim.model_name": model_name or "", "semsim.format": "1"})
+
+    # -- helpers --------------------------------------------------------------------------
+    def _call(self, what: str, fn: Any, *args: Any, **kw: Any) -> Any:
+        try:
+            return fn(*args, **kw)
+        except self._exc as e:
+            if getattr(e, "code", None) == 2:
+                raise StoreUnavailable(f"Milvus at {self.uri} went away during {what} ({e.message}). "
+                                       f"{_start_hint(self.uri)}") from e
+            raise
+
+    def _existing(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for lo in range(0, len(ids), BATCH):
+            rows = self._call("a lookup", self.client.query, self.collection, ids=list(ids[lo:lo + BATCH]),
+                              output_fields=["id"])
+            found.update(r["id"] for r in rows)
+        return found
+
+    def _rows(self, vectors: Any, ids: Sequence[str], texts: Sequence[str | None] | None,
+              metadata: Any, fingerprint: str | None) -> list[dict[str, Any]]:
+        if fingerprint and self.fingerprint and fingerprint != self.fingerprint:
+            raise IndexMismatch(f"these vectors come from another model (fingerprint {fingerprint}) than the "
+                                f"collection ({self.model_name or '?'}, fingerprint {self.fingerprint}).")
+        v = as_vectors(vectors, self.dim)
+        if (np.linalg.norm(v, axis=1) == 0).any():
+            raise ValueError("a zero vector has no direction (an empty text?); cosine is undefined")
+        ids = list(ids)
+        texts = list(texts) if texts is not None else [None] * len(ids)
+        if len(ids) != len(v) or len(texts) != len(v):
+            raise ValueError(f"{len(v)} vectors but {len(ids)} ids / {len(texts)} texts")
+        if not all(isinstance(i, str) and i and len(i.encode()) <= 512 for i in ids) or len(set(ids)) != len(ids):
+            raise ValueError("ids must be unique non-empty strings of at most 512 bytes")
+        too_long = [i for i, t in zip(ids, texts) if t is not None and len(t.encode()) > MAX_TEXT]
+        if too_long:
+            raise ValueError(f"texts longer than {MAX_TEXT} bytes (Milvus' limit): ids {too_long[:5]}")
+        meta = check_metadata(metadata, len(ids))
+        return [{"id": i, "vector": row, "text": t or "", "meta": m}
+                for i, row, t, m in zip(ids, v.tolist(), texts, meta)]
+
+    def _write(self, what: str, rows: list[dict[str, Any]]) -> None:
+        op = self.client.insert if what == "insert" else self.client.upsert
+        for lo in range(0, len(rows), BATCH):
+            self._call(what, op, self.collection, rows[lo:lo + BATCH])
+
+    # -- the store protocol ---------------------------------------------------------------
+    def add(self, vectors: Any, ids: Sequence[str], texts: Sequence[str | None] | None = None,
+            metadata: Sequence[Mapping[str, Scalar] | None] | None = None, fingerprint: str | None = None) -> None:
+        """Insert new documents; an id already in the collection raises ValueError and nothing is added."""
+        rows = self._rows(vectors, ids, texts, metadata, fingerprint)
+        clash = self._existing([r["id"] for r in rows])
+        if clash:
+            raise ValueError(f"ids already in the collection: {sorted(clash)[:5]} (use upsert to replace them)")
+        self._write("insert", rows)
+
+    def upsert(self, vectors: Any, ids: Sequence[str], texts: Sequence[str | None] | None = None,
+               metadata: Sequence[Mapping[str, Scalar] | None] | None = None, fingerprint: str | None = None) -> None:
+        """Insert documents, replacing any with the same id."""
+        self._write("upsert", self._rows(vectors, ids, texts, metadata, fingerprint))
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Delete by id (duplicates count once); unknown ids raise KeyError and nothing is deleted."""
+        if isinstance(ids, str):
+            raise TypeError("delete() takes a list of ids, not one string")
+        ids = list(dict.fromkeys(ids))
+        unknown = set(ids) - self._existing(ids)
+        if unknown:
+            raise KeyError(f"unknown ids: {sorted(unknown)[:5]} (nothing was deleted)")
+        for lo in range(0, len(ids), BATCH):
+            self._call("a delete", self.client.delete, self.collection, ids=ids[lo:lo + BATCH])
+        return len(ids)
+
+    def search(self, queries: Any, k: int = 10, fingerprint: str | None = None,
+               filter: Filter | None = None) -> list[list[Hit]]:
+        """The hits of each query vector, best first (scores are cosines)."""
+        if fingerprint and self.fingerprint and fingerprint != self.fingerprint:
+            raise IndexMismatch(f"the queries come from another model (fingerprint {fingerprint}) than the "
+                                f"collection ({self.model_name or '?'}, fingerprint {self.fingerprint}).")
+        k = min(check_k(k), 16_384)
+        q = as_vectors(queries, self.dim)
+        expr = milvus_filter(filter)
+        res = self._call("a search", self.client.search, self.collection, data=q.tolist(), limit=k, filter=expr,
+                         output_fields=["text", "meta"], search_params={"params": self.search_params})
+        return [[Hit(h["id"], float(h["distance"]), h["entity"].get("text") or None, h["entity"].get("meta") or {})
+                 for h in row] for row in res]
+
+    def get(self, doc_id: str) -> tuple[str | None, dict[str, Scalar]]:
+        """(text, metadata) of one document; KeyError if it is not in the collection."""
+        rows = self._call("a lookup", self.client.query, self.collection, ids=[doc_id], output_fields=["text", "meta"])
+        if not rows:
+            raise KeyError(doc_id)
+        return rows[0].get("text") or None, rows[0].get("meta") or {}
+
+    def __len__(self) -> int:
+        rows = self._call("a count", self.client.query, self.collection, filter="", output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])
+
+    def __contains__(self, doc_id: object) -> bool:
+        return isinstance(doc_id, str) and bool(self._existing([doc_id]))
+
+    def flush(self) -> None:
+        """Make every acknowledged write durable in the collection's storage now."""
+        self._call("a flush", self.client.flush, self.collection)
+
+    def drop(self) -> None:
+        """Delete the whole collection (irreversible)."""
+        self._call("a drop", self.client.drop_collection, self.collection)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def save(self, folder: str | Path, *, extra: Mapping[str, bytes] | None = None, overwrite: bool = False) -> str:
+        """Flush, then write where the collection lives (URI and name, never the token) to ``folder``."""
+        self.flush()
+        folder = Path(folder)
+        uri = self.uri if "://" in self.uri else str(Path(self.uri).resolve())
+        ref = {"kind": "milvus", "uri": uri, "collection": self.collection, "dim": self.dim,
+               "fingerprint": self.fingerprint, "model_name": self.model_name, "search_params": self.search_params}
+        files: dict[str, Any] = {"store.json": json.dumps(ref).encode(), **dict(extra or {})}
+        expect = self.saved_version if self._saved_folder == folder.resolve() else None
+        version, _ = save_version(folder, files, expect=expect, overwrite=overwrite)
+        self.saved_version, self._saved_folder, self.extra = version, folder.resolve(), dict(extra or {})
+        return version
+
+
+def load_store(folder: str | Path, expect_fingerprint: str | None = None, token: str = "") -> Any:
+    """Reopen the store saved in ``folder``: a VectorIndex, or a MilvusStore (give its ``token``)."""
+    folder = Path(folder)
+    if current_version(folder) is None:
+        raise IndexMismatch(f"{folder} holds no semsim save: wrong folder, or it was never saved.")
+    saved = read_version(folder)
+    if "index.json" in saved.files:
+        return VectorIndex.load(folder, expect_fingerprint=expect_fingerprint)
+    if "store.json" not in saved.files:
+        raise IndexMismatch(f"{folder} holds a semsim save, but neither an index nor a store reference.")
+    try:
+        ref = json.loads(saved.data["store.json"])
+        if ref.get("kind") != "milvus":
+            raise ValueError(f"unknown store kind {ref.get('kind')!r}")
+        if expect_fingerprint and ref["fingerprint"]:
+            refuse_other_model(folder, ref, expect_fingerprint, "the model you are using")
+        store = MilvusStore(ref["uri"], ref["collection"], ref["dim"], model_name=ref["model_name"],
+                            fingerprint=ref["fingerprint"], token=token, search_params=ref.get("search_params"))
+    except (KeyError, ValueError, TypeError) as e:
+        raise IndexMismatch(f"{folder}: store.json is not valid ({type(e).__name__}: {e}).") from e
+    store.saved_version, store._saved_folder = saved.version, folder.resolve()
+    store.extra = {n: bytes(d) for n, d in saved.data.items() if n != "store.json" and isinstance(d, bytes)}
+    return store
