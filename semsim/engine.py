@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import warnings
 from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -276,16 +275,3 @@ class SearchEngine:
         except (KeyError, TypeError, ValueError) as e:
             raise IndexMismatch(f"{folder}: engine.json is not valid ({type(e).__name__}: {e}).") from e
         return self
-
-
-def quantize_int8(model: Any) -> Any:
-    """A copy of a SentenceTransformer with int8 dynamic quantisation of its Linear layers (CPU)."""
-    import copy
-
-    import torch
-
-    with warnings.catch_warnings():  # torch marks its quantized tensors deprecated; they still work in 2.13
-        warnings.simplefilter("ignore", UserWarning)
-        q = torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
-    q.semsim_source = getattr(model, "semsim_source", None)
-    return q

