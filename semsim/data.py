@@ -79,7 +79,36 @@ def _validate(df: pd.DataFrame, where: str, rows: int | None) -> pd.DataFrame:
     return df
 
 
+HUB_LANGUAGES = ("de", "en", "es", "fr", "it", "nl", "pl", "pt", "ru", "zh")  # the hub's stsb_multi_mt has no "ja"
+COLUMNS = ["sentence1", "sentence2", "score", "genre", "dataset", "year", "sid", "attribution1", "attribution2"]
+
+
+def normalise_hub_stsb(df: pd.DataFrame) -> pd.DataFrame:
+    """A frame as the Hugging Face hub serves STS-B, in the layout of the course's local files.
+
+    Where the two differ (tests/test_data.py builds frames shaped like the hub's):
+    ``mteb/stsbenchmark-sts`` has an extra ``split`` column and no ``attribution1/2`` columns
+    (their StackExchange/EMM credits exist only in the original release: they become empty);
+    ``PhilipMay/stsb_multi_mt`` calls the score ``similarity_score`` (float32) and has no
+    genre/dataset/year/sid columns. Scores come out float64; text columns are str.
+    """
+    df = df.rename(columns={"similarity_score": "score"}).drop(columns=["split"], errors="ignore").copy()
+    translated = "genre" not in df.columns
+    for col in COLUMNS[3:]:
+        if col not in df.columns and not translated:
+            df[col] = ""
+    df["score"] = df["score"].astype("float64")
+    for col in df.columns:
+        if col != "score":
+            df[col] = df[col].astype(str)
+    order = [c for c in COLUMNS if c in df.columns]
+    return df[order + [c for c in df.columns if c not in order]].reset_index(drop=True)
+
+
 def _stsb_from_hub(split: str, lang: str | None) -> pd.DataFrame:
+    if lang is not None and lang not in HUB_LANGUAGES:
+        raise DatasetNotAvailable(f"STS-B in {lang!r} exists only in the course's local data (the hub's "
+                                  f"stsb_multi_mt has {', '.join(HUB_LANGUAGES)}). {_HOW}")
     try:
         from datasets import load_dataset
 
@@ -88,10 +117,9 @@ def _stsb_from_hub(split: str, lang: str | None) -> pd.DataFrame:
         else:
             hub_split = "dev" if split == "validation" else split
             df = load_dataset("PhilipMay/stsb_multi_mt", lang, split=hub_split).to_pandas()
-            df = df.rename(columns={"similarity_score": "score"})
-    except Exception as e:
-        raise DatasetNotAvailable(f"STS-B ({lang or 'original'}, {split}) could not be downloaded: {e}. {_HOW}") from None
-    return df
+    except Exception as e:  # any failure of the download is the same problem for a learner
+        raise DatasetNotAvailable(f"STS-B ({lang or 'original'}, {split}) could not be downloaded: {e}. {_HOW}") from e
+    return normalise_hub_stsb(df)
 
 
 @lru_cache(maxsize=64)

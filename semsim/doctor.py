@@ -73,9 +73,52 @@ def table(rows: list[dict[str, str]], title: str) -> str:
     return "\n".join(lines)
 
 
+NEED_DISK_GB = 3.0    # the joined mpnet copy, ONNX exports, embedding caches, a local Milvus server
+NEED_MEMORY_GB = 2.0  # the largest notebook peaks near 1.5 GB; the cross-encoder's training near 1.9 GB
+
+
+def machine_rows() -> list[dict[str, str]]:
+    """Python, the torch build, free disk and memory, and notebook 07's cross-encoder."""
+    import shutil
+    import sys
+
+    import psutil
+
+    from .training import stsb_cross_encoder_trained, stsb_training_in_progress
+
+    rows = []
+    py = sys.version_info
+    ok_py = (3, 11) <= py[:2] <= (3, 13)
+    rows.append({"item": "Python", "status": "ok" if ok_py else "UNSUPPORTED", "size": "",
+                 "source": f"{py.major}.{py.minor}.{py.micro}" + ("" if ok_py else ": use 3.11, 3.12 or 3.13")})
+    try:
+        import torch
+
+        cuda = torch.version.cuda
+        rows.append({"item": "torch", "status": "ok", "size": "",
+                     "source": f"{torch.__version__}, " + (f"CUDA {cuda} build (works on the CPU; the CPU build is "
+                                                           "much smaller)" if cuda else "CPU build")})
+    except ImportError:
+        rows.append({"item": "torch", "status": "missing", "size": "", "source": "run `make install`"})
+    free = shutil.disk_usage(cache_dir()).free / 1e9
+    rows.append({"item": "free disk (semsim cache)", "status": "ok" if free >= NEED_DISK_GB else "LOW", "size": "",
+                 "source": f"{free:,.1f} GB free, the course needs about {NEED_DISK_GB:.0f} GB"})
+    mem = psutil.virtual_memory().available / 1e9
+    rows.append({"item": "available memory", "status": "ok" if mem >= NEED_MEMORY_GB else "LOW", "size": "",
+                 "source": f"{mem:,.1f} GB available, the course needs about {NEED_MEMORY_GB:.0f} GB"})
+    if stsb_cross_encoder_trained():
+        state = ("trained", "notebook 07 is ready")
+    elif stsb_training_in_progress():
+        state = ("training", "in the background now; notebook 07 will wait for it")
+    else:
+        state = ("missing", "run `make prepare` (about 5 minutes) before notebook 07")
+    rows.append({"item": "notebook 07's cross-encoder", "status": state[0], "size": "", "source": state[1]})
+    return rows
+
+
 def report() -> tuple[str, bool]:
     """The doctor's report as text, and whether everything the course needs offline is here."""
-    models, datasets = model_rows(), data_rows()
+    models, datasets, machine = model_rows(), data_rows(), machine_rows()
     online = hub_reachable()
     head = [
         "semsim doctor",
@@ -87,8 +130,13 @@ def report() -> tuple[str, bool]:
     ]
     # Online-only models with a documented substitute (or notebook fallback) are not required.
     needed = [r for r, s in zip(models, COURSE_MODELS.values()) if s.kind == "bi-encoder" and not s.substitute]
-    ok = all(r["status"] == "present" for r in needed + datasets)
+    problems = [r for r in machine if r["status"] in ("UNSUPPORTED", "missing") and r["item"] != "notebook 07's cross-encoder"]
+    ok = all(r["status"] == "present" for r in needed + datasets) and not problems
     verdict = "READY: every model and data set the course needs offline is here." if ok else (
-        "NOT READY: see the rows marked missing or DAMAGED above.")
-    text = "\n".join(head) + "\n\n" + table(models, "Models") + "\n\n" + table(datasets, "Data sets") + "\n\n" + verdict
+        "NOT READY: see the rows marked missing, DAMAGED or UNSUPPORTED above.")
+    warnings = [r for r in machine if r["status"] in ("LOW", "missing", "training")]
+    if ok and warnings:
+        verdict += " Check: " + "; ".join(f"{r['item']}: {r['source']}" for r in warnings) + "."
+    text = "\n\n".join([
+        "\n".join(head), table(machine, "This machine"), table(models, "Models"), table(datasets, "Data sets"), verdict])
     return text, ok

@@ -38,20 +38,24 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
 
 
-def throughput(model: Any, texts: Sequence[str], batch_size: int, repeats: int = 1) -> float:
-    """Sentences per second for encoding ``texts`` (best of ``repeats`` runs, after a warm-up)."""
+def throughput(model: Any, texts: Sequence[str], batch_size: int, repeats: int = 3) -> float:
+    """Sentences per second for encoding ``texts``: the median of ``repeats`` runs after a warm-up
+    (taught in notebook 04: time a batch, divide)."""
     model.encode(list(texts[: max(2, batch_size)]), batch_size=batch_size)  # warm-up
-    best = float("inf")
+    times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         model.encode(list(texts), batch_size=batch_size)
-        best = min(best, time.perf_counter() - t0)
-    return len(texts) / best
+        times.append(time.perf_counter() - t0)
+    return len(texts) / float(np.median(times))
 
 
 def profile_model(name: str, texts: Sequence[str], batch_sizes: Sequence[int] = (1, 16, 64),
-                  sts_rows: Sequence[int] | None = None) -> dict[str, Any]:
-    """Measure one model in this process; returns a flat dict (JSON-friendly)."""
+                  sts_rows: Sequence[int] | None = None, repeats: int = 3) -> dict[str, Any]:
+    """Measure one model in this process; returns a flat dict (JSON-friendly).
+
+    With ``sts_rows``, also the cosine of each of those STS-B test pairs (``sts_cosines``), so
+    that two models can be compared with a paired bootstrap on the same pairs."""
     from .data import load_stsb
     from .evaluation import bootstrap_ci, correlations, pair_cosines
     from .e5 import E5Encoder
@@ -80,20 +84,21 @@ def profile_model(name: str, texts: Sequence[str], batch_sizes: Sequence[int] = 
     }
     for bs in batch_sizes:
         n = len(texts) if bs > 1 else min(len(texts), 32)
-        out[f"sent_per_s_bs{bs}"] = throughput(model, texts[:n], bs)
+        out[f"sent_per_s_bs{bs}"] = throughput(model, texts[:n], bs, repeats)
     if sts_rows is not None:
         pairs = load_stsb("test").iloc[list(sts_rows)]
         cos, gold = pair_cosines(model, pairs), pairs["score"].to_numpy()
         out["sts_spearman"] = correlations(cos, gold).spearman
         out["sts_ci_lo"], out["sts_ci_hi"] = bootstrap_ci(cos, gold, n_boot=300)
+        out["sts_cosines"] = [float(c) for c in cos]
     out["peak_rss_mb"] = peak_rss_mb()
     return out
 
 
 def profile_isolated(name: str, texts: Sequence[str], batch_sizes: Sequence[int] = (1, 16, 64),
-                     sts_rows: Sequence[int] | None = None, timeout: float = 600) -> dict[str, Any]:
+                     sts_rows: Sequence[int] | None = None, timeout: float = 600, repeats: int = 3) -> dict[str, Any]:
     """``profile_model`` in a fresh Python process; raises RuntimeError with its stderr on failure."""
-    request = {"name": name, "texts": list(texts), "batch_sizes": list(batch_sizes),
+    request = {"name": name, "texts": list(texts), "batch_sizes": list(batch_sizes), "repeats": repeats,
                "sts_rows": None if sts_rows is None else [int(i) for i in sts_rows]}
     proc = subprocess.run([sys.executable, "-m", "semsim.measure"], input=json.dumps(request),
                           capture_output=True, text=True, timeout=timeout)
@@ -105,7 +110,7 @@ def profile_isolated(name: str, texts: Sequence[str], batch_sizes: Sequence[int]
 def _main() -> None:
     argparse.ArgumentParser(description="Read a JSON request on stdin, print one JSON line.").parse_args()
     req = json.loads(sys.stdin.read())
-    result = profile_model(req["name"], req["texts"], req["batch_sizes"], req["sts_rows"])
+    result = profile_model(req["name"], req["texts"], req["batch_sizes"], req["sts_rows"], req.get("repeats", 3))
     print(json.dumps({k: (float(v) if isinstance(v, (np.floating,)) else v) for k, v in result.items()}))
 
 

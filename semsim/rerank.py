@@ -21,10 +21,14 @@ from .training import STSB_RERANKER, stsb_cross_encoder_trained, train_stsb_cros
 HUB_RERANKER = "cross-encoder/ms-marco-MiniLM-L-6-v2"
 
 
-def load_reranker(allow_training: bool = True, verbose: bool = True) -> Any:
+def load_reranker(allow_training: bool = False, verbose: bool = True) -> Any:
     """The hub's ms-marco cross-encoder when it can be had, else the cached STS-B one.
 
-    The model gets ``semsim_source`` (what was used) like :func:`semsim.models.load_model`.
+    If the STS-B cross-encoder is being trained in the background (``make course`` starts
+    that), this waits for it. If it was never trained, this raises ModelNotAvailable saying
+    how to train it, unless ``allow_training`` (training peaks near 1.9 GB: too much for a
+    2 GB Binder session next to a notebook). The model gets ``semsim_source`` (what was used)
+    like :func:`semsim.models.load_model`.
     """
     from .locate import ResolvedModel
     from .models import load_cross_encoder
@@ -32,8 +36,15 @@ def load_reranker(allow_training: bool = True, verbose: bool = True) -> Any:
     try:
         return load_cross_encoder(HUB_RERANKER, verbose=verbose)
     except ModelNotAvailable:
-        if not allow_training and not stsb_cross_encoder_trained():
-            raise
+        if not stsb_cross_encoder_trained():
+            if stsb_training_in_progress():
+                print("[semsim] notebook 07's cross-encoder is being trained in the background "
+                      "(started by `make course`, about 5 minutes in all); waiting for it ...", flush=True)
+            elif not allow_training:
+                raise ModelNotAvailable(
+                    f"No offline copy of {HUB_RERANKER}, and the STS-B cross-encoder that replaces it is not "
+                    "trained yet. Train it once (about 5 minutes, 1.9 GB of memory): `make prepare`, or "
+                    "`python -m semsim prepare --with-reranker`; then run this cell again.") from None
     folder = train_stsb_cross_encoder()
     model = load_cross_encoder(str(folder), verbose=False)
     info = json.loads((folder / "semsim-training.json").read_text())

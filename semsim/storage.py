@@ -28,7 +28,6 @@ Locks are POSIX ``flock`` locks (Linux, macOS, WSL), advisory and per open file.
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -42,6 +41,11 @@ from typing import Iterator, Mapping, Union
 import numpy as np
 
 from .errors import IndexMismatch, SemsimError
+
+try:
+    import fcntl
+except ImportError:  # Windows: semsim's save folders need POSIX locks
+    fcntl = None  # type: ignore[assignment]
 
 CURRENT = "CURRENT"
 MARKER = "SEMSIM"
@@ -135,6 +139,7 @@ def fsync_dir(folder: Path) -> None:
 def flocked(path: Path, shared: bool = False, create: bool = True) -> Iterator[None]:
     """Hold an flock on ``path`` (exclusive, or shared for readers). Without ``create``, a
     missing lock file means no lock is taken (a read-only copy of a folder still loads)."""
+    _need_posix()
     try:
         fd = os.open(path, (os.O_RDWR | os.O_CREAT) if create else os.O_RDONLY, 0o644)
     except FileNotFoundError:
@@ -147,6 +152,28 @@ def flocked(path: Path, shared: bool = False, create: bool = True) -> Iterator[N
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def _need_posix() -> None:
+    if fcntl is None:
+        raise SemsimError("semsim's caches and save folders need POSIX file locks (Linux, macOS, or Windows "
+                          "through WSL): on Windows, run the course in WSL (see README.md, 'Systems').")
+
+
+def lock_is_held(path: Path) -> bool:
+    """True if another process holds an exclusive flock on ``path`` right now (never waits)."""
+    _need_posix()
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
 
 
 # -- what belongs to semsim ----------------------------------------------------------------

@@ -101,16 +101,41 @@ def stsb_cross_encoder_trained() -> bool:
     return (stsb_cross_encoder_dir() / "semsim-training.json").is_file()
 
 
+def stsb_training_lock() -> Path:
+    """The lock file a training run holds: a second run (or notebook 07) waits on it."""
+    return cache_dir() / "models" / f".{STSB_RERANKER}.lock"
+
+
+def stsb_training_in_progress() -> bool:
+    """True while another process trains the cross-encoder (``make course`` starts one in the background)."""
+    from .storage import lock_is_held
+
+    return lock_is_held(stsb_training_lock())
+
+
 def train_stsb_cross_encoder(n_pairs: int | None = None, epochs: int = 1, batch_size: int = 16,
                              learning_rate: float = 1e-4, seed: int = 0, force: bool = False) -> Path:
     """Train (once) a cross-encoder on STS-B train from all-MiniLM-L6-v2; returns its folder.
 
     The result is cached: a second call returns at once unless ``force``. The folder
     appears only when training has finished (trained in a temporary folder, then renamed).
+    Runs hold a lock: a call made while another process trains waits for it, then returns
+    its result instead of training a second time.
     """
+    from .storage import flocked
+
     target = stsb_cross_encoder_dir()
     if stsb_cross_encoder_trained() and not force:
         return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with flocked(stsb_training_lock()):
+        if stsb_cross_encoder_trained() and not force:
+            return target  # another process finished while we waited
+        return _train_stsb_cross_encoder(target, n_pairs, epochs, batch_size, learning_rate, seed)
+
+
+def _train_stsb_cross_encoder(target: Path, n_pairs: int | None, epochs: int, batch_size: int,
+                              learning_rate: float, seed: int) -> Path:
     from datasets import Dataset
     from sentence_transformers import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss

@@ -45,3 +45,20 @@ def test_prepare_fails_loudly_when_the_reranker_cannot_be_trained(capsys, offlin
 def test_cli_needs_a_command():
     with pytest.raises(SystemExit):
         cli.main([])
+
+
+def test_doctor_checks_the_machine(offline, data_root):
+    rows = {r["item"]: r for r in doctor.machine_rows()}
+    assert set(rows) == {"Python", "torch", "free disk (semsim cache)", "available memory", "notebook 07's cross-encoder"}
+    assert rows["Python"]["status"] == "ok" and "CPU build" in rows["torch"]["source"]
+    assert rows["notebook 07's cross-encoder"]["status"] == "missing"  # a fresh cache folder
+    assert "make prepare" in rows["notebook 07's cross-encoder"]["source"]
+
+
+def test_background_prepare_returns_at_once_when_trained(capsys, offline):
+    from semsim.training import stsb_cross_encoder_trained
+
+    if not stsb_cross_encoder_trained():
+        pytest.skip("the cross-encoder is not trained in this cache")
+    assert cli.main(["prepare", "--with-reranker", "--background"]) == 0
+    assert "trained" in capsys.readouterr().out

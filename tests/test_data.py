@@ -99,3 +99,65 @@ def test_cache_folder_is_the_second_place_looked(data_root, offline, monkeypatch
     monkeypatch.delenv("SEMSIM_DATA_DIR")
     shutil.copytree(SHARED / "stsb", tmp_path / "cache" / "data" / "stsb")
     assert len(data.load_stsb("validation")) == 1500
+
+
+# -- the online path (Binder): frames shaped exactly as the hub serves them ------------------
+def hub_original(n=4):
+    """Like mteb/stsbenchmark-sts: split, genre, dataset, year, sid (str), score (float64), sentences."""
+    import pandas as pd
+
+    return pd.DataFrame({"split": ["test"] * n, "genre": ["main-news", "main-captions", "main-forums", "main-news"][:n],
+                         "dataset": ["headlines"] * n, "year": ["2016"] * n, "sid": ["0001", "0002", "0003", "0004"][:n],
+                         "score": [5.0, 3.2, 0.0, 4.4][:n], "sentence1": [f"a{i}" for i in range(n)],
+                         "sentence2": [f"b{i}" for i in range(n)]})
+
+
+def hub_translation(n=4):
+    """Like PhilipMay/stsb_multi_mt: sentence1, sentence2, similarity_score (float32)."""
+    import numpy as np
+    import pandas as pd
+
+    return pd.DataFrame({"sentence1": [f"x{i}" for i in range(n)], "sentence2": [f"y{i}" for i in range(n)],
+                         "similarity_score": np.array([5.0, 3.2, 0.0, 4.4][:n], dtype=np.float32)})
+
+
+@needs_data
+def test_hub_frames_come_out_in_the_local_layout():
+    local = data.load_stsb("test")
+    online = data.normalise_hub_stsb(hub_original())
+    assert list(online.columns) == list(local.columns)  # attribution columns added (empty), split dropped
+    assert (online.dtypes == local.dtypes).all() and (online["attribution1"] == "").all()
+    worst = online[["sentence1", "sentence2", "score", "genre", "attribution1"]]  # what notebook 08 shows
+    assert len(worst) == 4
+    local_it = data.load_stsb("test", "it")
+    online_it = data.normalise_hub_stsb(hub_translation())
+    assert list(online_it.columns) == list(local_it.columns) == ["sentence1", "sentence2", "score"]
+    assert online_it["score"].dtype == local_it["score"].dtype == "float64"
+
+
+def test_hub_frames_pass_the_same_validation():
+    df = data.normalise_hub_stsb(hub_translation())
+    assert data._validate(df, "hub", 4) is df
+    bad = hub_translation()
+    bad["similarity_score"] = [7.0, 1, 2, 3]
+    with pytest.raises(DatasetNotAvailable, match="0-5"):
+        data._validate(data.normalise_hub_stsb(bad), "hub", 4)
+
+
+def test_japanese_has_no_online_copy(data_root, monkeypatch):
+    monkeypatch.setattr(data, "hub_reachable", lambda: True)
+    with pytest.raises(DatasetNotAvailable, match="exists only in the course's local data"):
+        data.load_stsb("test", "ja")
+
+
+def test_the_online_loader_is_used_when_there_is_no_local_copy(data_root, monkeypatch):
+    calls = []
+
+    def fake_hub(split, lang):
+        calls.append((split, lang))
+        return data.normalise_hub_stsb(hub_translation(4))
+
+    monkeypatch.setattr(data, "hub_reachable", lambda: True)
+    monkeypatch.setattr(data, "_stsb_from_hub", fake_hub)
+    monkeypatch.setattr(data, "STSB_ROWS", {"train": 4, "validation": 4, "test": 4})
+    assert len(data.load_stsb("validation", "it")) == 4 and calls == [("validation", "it")]
