@@ -4,7 +4,8 @@ Each notebook runs in a fresh kernel (``jupyter nbconvert --execute``) into a te
 copy, so the committed notebooks are not touched. Memory is the peak of the summed RSS of
 the whole process tree (nbconvert, the kernel and anything the kernel starts), sampled
 every 0.1 s. Targets (issue 7): whole course <= 10 min, each notebook <= 90 s and
-<= 1.5 GB. Usage: python benchmarks/course_budget.py [NOTEBOOK ...]
+<= 1.5 GB. Usage: python benchmarks/course_budget.py [--inplace] [NOTEBOOK ...]
+(--inplace writes the executed notebooks back, so one run both re-executes and measures the course)
 """
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ TARGET_S, TARGET_MB, COURSE_S = 90, 1536, 600
 
 
 def main(names: list[str]) -> int:
+    inplace = "--inplace" in names
+    names = [n for n in names if n != "--inplace"]
     notebooks = [ROOT / "notebooks" / n for n in names] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for nb in notebooks:
             cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-                   "--ExecutePreprocessor.timeout=1800", "--output-dir", tmp, str(nb)]
+                   "--ExecutePreprocessor.timeout=1800", *(["--inplace"] if inplace else ["--output-dir", tmp]), str(nb)]
             code, seconds, peak_mb = run_measured(cmd, cwd=nb.parent, stderr=subprocess.DEVNULL)
             over = [w for w, bad in (("time", seconds > TARGET_S), ("memory", peak_mb > TARGET_MB),
                                      ("FAILED", code != 0)) if bad]

@@ -119,7 +119,7 @@ def main() -> int:
         server = LocalMilvus(Path(tmp) / "server")
         server.start()
         try:
-            spid = server._server.server_proc.pid
+            spid = server.pid
             for index, iparams, sparams in milvus_index:
                 store = MilvusStore(server.uri, f"bench_{index.lower()}", X.shape[1], index=index,
                                     index_params=iparams, search_params=sparams, fingerprint="bench")

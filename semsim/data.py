@@ -67,7 +67,8 @@ def _read_tsv(path: Path) -> pd.DataFrame:
         ) from None
 
 
-def _validate(df: pd.DataFrame, where: str, rows: int | None) -> pd.DataFrame:
+def validate_stsb(df: pd.DataFrame, where: str, rows: int | None) -> pd.DataFrame:
+    """Check an STS-B frame (columns, row count, scores in 0-5); raises DatasetNotAvailable."""
     missing = {"sentence1", "sentence2", "score"} - set(df.columns)
     if missing:
         raise DatasetNotAvailable(f"{where} lacks the column(s) {sorted(missing)}: wrong or damaged file.")
@@ -127,9 +128,9 @@ def _load_stsb(split: str, lang: str | None) -> pd.DataFrame:
     rel = f"stsb/{split}.tsv.gz" if lang is None else f"stsb_multi_mt/{lang}/{split}.tsv.gz"
     path = data_file(rel)
     if path is not None:
-        return _validate(_read_tsv(path), str(path), STSB_ROWS[split])
+        return validate_stsb(_read_tsv(path), str(path), STSB_ROWS[split])
     if hub_reachable():
-        return _validate(_stsb_from_hub(split, lang), f"hub STS-B {lang or ''} {split}", STSB_ROWS[split])
+        return validate_stsb(_stsb_from_hub(split, lang), f"hub STS-B {lang or ''} {split}", STSB_ROWS[split])
     raise DatasetNotAvailable(f"STS-B file {rel} was not found in {[str(r) for r in data_roots()]}. {_HOW}")
 
 

@@ -27,12 +27,16 @@ class FAQEntry:
 
 @dataclass(frozen=True)
 class Match:
-    """The closest entry and its cosine; ``entry`` is None when the score is below the threshold."""
+    """The closest entry and its cosine; ``entry`` is None when the score is below the threshold.
+
+    ``alternatives``: the next best entries as (id, cosine), best first — what an FAQ bot
+    offers as "did you mean…?"."""
 
     query: str
     entry: FAQEntry | None
     score: float
     nearest_id: str
+    alternatives: tuple[tuple[str, float], ...] = ()
 
     @property
     def refused(self) -> bool:
@@ -60,26 +64,35 @@ class FAQMatcher:
         texts = [q for e in self.entries for q in e.questions]
         self._vectors = np.asarray(model.encode(texts, normalize_embeddings=True))
 
-    def nearest(self, queries: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        """For each query: the id of the closest entry and its cosine (max over the entry's questions)."""
+    def entry_scores(self, queries: Sequence[str]) -> np.ndarray:
+        """Cosine of each query with each entry: the best over the entry's wordings, shape (queries, entries)."""
         if isinstance(queries, str):
-            raise TypeError("nearest() takes a list of questions; use match() for one")
+            raise TypeError("entry_scores() takes a list of questions; use match() for one")
         if not queries or not all(isinstance(q, str) and q.strip() for q in queries):
             raise ValueError("questions must be non-empty strings")
         S = np.asarray(cosine_matrix(np.asarray(self.model.encode(list(queries), normalize_embeddings=True)), self._vectors))
         per_entry = np.full((len(queries), len(self.entries)), -np.inf)
         for col, owner in enumerate(self._owner):
             per_entry[:, owner] = np.maximum(per_entry[:, owner], S[:, col])
-        best = per_entry.argmax(axis=1)
-        return [self.entries[b].id for b in best], per_entry[np.arange(len(queries)), best]
+        return per_entry
 
-    def match(self, query: str) -> Match:
-        """Answer one question, or refuse it when the best score is below the threshold."""
+    def nearest(self, queries: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """For each query: the id of the closest entry and its cosine (max over the entry's questions)."""
+        per_entry = self.entry_scores(queries)
+        best = per_entry.argmax(axis=1)
+        return [self.entries[b].id for b in best], per_entry[np.arange(len(per_entry)), best]
+
+    def match(self, query: str, k: int = 3) -> Match:
+        """Answer one question, or refuse it when the best score is below the threshold.
+
+        The answer also lists the next ``k - 1`` entries as alternatives."""
         if not isinstance(query, str):
             raise TypeError("a question must be a string")
-        ids, scores = self.nearest([query])
-        entry = next(e for e in self.entries if e.id == ids[0])
-        return Match(query, entry if scores[0] >= self.threshold else None, float(scores[0]), ids[0])
+        scores = self.entry_scores([query])[0]
+        ranked = np.argsort(-scores, kind="stable")[:max(1, k)]
+        entry = self.entries[ranked[0]]
+        return Match(query, entry if scores[ranked[0]] >= self.threshold else None, float(scores[ranked[0]]), entry.id,
+                     tuple((self.entries[i].id, float(scores[i])) for i in ranked[1:]))
 
 
 def threshold_table(scores: Sequence[float], predicted: Sequence[str], targets: Sequence[str | None],

@@ -84,6 +84,16 @@ def refuse_other_model(where: Any, meta: Mapping[str, Any], fingerprint: str, us
                             f"not with {using} (fingerprint {fingerprint}); re-index with one model.")
 
 
+def refuse_mixed_vectors(fingerprint: str | None, own: str | None, own_name: str | None, where: str) -> None:
+    """Raise IndexMismatch when vectors or queries of model ``fingerprint`` meet a store of model ``own``.
+
+    Either side unknown (None) passes: a store learns its model from the first vectors added."""
+    if fingerprint and own and fingerprint != own:
+        raise IndexMismatch(f"these vectors come from another model (fingerprint {fingerprint}) than {where} "
+                            f"({own_name or '?'}, fingerprint {own}): scores between them would be meaningless. "
+                            "Re-encode with one model.")
+
+
 def as_vectors(x: Any, dim: int | None = None) -> np.ndarray:
     """A C-contiguous float32 matrix of vectors; refuses NaN/inf and another dimension."""
     v = np.asarray(x, dtype=np.float32)
@@ -126,7 +136,8 @@ def check_metadata(metadata: Any, n: int) -> list[dict[str, Scalar]]:
     return out
 
 
-def _filter_values(flt: Filter) -> dict[str, list[Scalar]]:
+def filter_values(flt: Filter) -> dict[str, list[Scalar]]:
+    """A filter as {field: [accepted values]}, checked: a non-empty dict of scalars or lists of scalars."""
     if not isinstance(flt, Mapping) or not flt:
         raise TypeError("a filter is a non-empty dict {field: value or list of values}")
     out = {}
@@ -221,6 +232,11 @@ class VectorIndex:
         return doc_id in self._row
 
     @property
+    def tombstones(self) -> int:
+        """Deleted documents still in the HNSW graph (skipped by searches; 0 for other kinds)."""
+        return len(self._tombstones)
+
+    @property
     def ids(self) -> list[str]:
         """The ids of the live documents, in the order they were added."""
         return [i for i in self._row_id if i is not None]
@@ -251,10 +267,7 @@ class VectorIndex:
         return v
 
     def _check_model(self, fingerprint: str | None) -> None:
-        if fingerprint and self.fingerprint and fingerprint != self.fingerprint:
-            raise IndexMismatch(f"these vectors come from another model (fingerprint {fingerprint}) than "
-                                f"the index ({self.model_name or '?'}, fingerprint {self.fingerprint}): "
-                                "scores between them would be meaningless. Re-encode with the index's model.")
+        refuse_mixed_vectors(fingerprint, self.fingerprint, self.model_name, "the index")
 
     def train(self, vectors: Any) -> None:
         """Train IVF / IVF-PQ on a sample of vectors (flat and HNSW need no training)."""
@@ -395,7 +408,7 @@ class VectorIndex:
         if flt is None:
             return None
         mask = np.frombuffer(self._alive, dtype=np.uint8).astype(bool)
-        for key, values in _filter_values(flt).items():
+        for key, values in filter_values(flt).items():
             if key not in self._codes:
                 return np.zeros_like(mask)
             codes = np.frombuffer(self._codes[key], dtype=np.int32)

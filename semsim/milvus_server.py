@@ -40,6 +40,11 @@ class LocalMilvus:
             raise ServerNotStarted("the server is not running: call start() first")
         return f"http://127.0.0.1:{self._server.listen_port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (to measure its memory), else None."""
+        return self._server.server_proc.pid if self._server is not None else None
+
     def start(self, timeout: float = 180.0) -> str:
         """Start the server (about 10 s; the first start in a folder also unpacks the binaries)."""
         try:

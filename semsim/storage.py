@@ -53,7 +53,7 @@ FORMAT = 2
 WRITER = "semsim"
 _VERSION = re.compile(r"^[0-9a-f]{12}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
-_OWN_FILES = (CURRENT, MARKER, ".lock", ".write.lock")
+OWN_FILES = (CURRENT, MARKER, ".lock", ".write.lock")
 
 Payload = Union[bytes, np.ndarray]
 
@@ -208,7 +208,7 @@ def _claim(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     if is_save_folder(folder):
         return
-    others = sorted(p.name for p in folder.iterdir() if p.name not in _OWN_FILES)
+    others = sorted(p.name for p in folder.iterdir() if p.name not in OWN_FILES)
     if others:
         shown = ", ".join(others[:5]) + (" ..." if len(others) > 5 else "")
         raise UnsafeFolder(f"{folder} is not empty and was not written by semsim (it holds {shown}). "

@@ -22,7 +22,8 @@ from typing import Any, Iterable, Mapping, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from .errors import IndexMismatch, SemsimError
-from .index import Filter, Hit, Scalar, VectorIndex, as_vectors, check_k, check_metadata, refuse_other_model
+from .index import (Filter, Hit, Scalar, VectorIndex, as_vectors, check_k, check_metadata, filter_values,
+                    refuse_mixed_vectors, refuse_other_model)
 from .storage import current_version, read_version, save_version
 
 MAX_TEXT = 65_535  # Milvus VARCHAR limit (bytes)
@@ -63,10 +64,8 @@ def milvus_filter(flt: Filter | None) -> str:
     """The Milvus boolean expression of a semsim filter (fields live in the JSON field ``meta``)."""
     if flt is None:
         return ""
-    from .index import _filter_values  # the same validation as the FAISS store
-
     parts = []
-    for key, values in _filter_values(flt).items():
+    for key, values in filter_values(flt).items():
         field = f'meta["{key}"]'
         either = [f"{field} == {json.dumps(v)}" for v in values]  # an or-chain: Milvus Lite has no 'in' on JSON
         parts.append(either[0] if len(either) == 1 else "(" + " or ".join(either) + ")")
@@ -151,9 +150,7 @@ class MilvusStore:
 
     def _rows(self, vectors: Any, ids: Sequence[str], texts: Sequence[str | None] | None,
               metadata: Any, fingerprint: str | None) -> list[dict[str, Any]]:
-        if fingerprint and self.fingerprint and fingerprint != self.fingerprint:
-            raise IndexMismatch(f"these vectors come from another model (fingerprint {fingerprint}) than the "
-                                f"collection ({self.model_name or '?'}, fingerprint {self.fingerprint}).")
+        refuse_mixed_vectors(fingerprint, self.fingerprint, self.model_name, f"collection {self.collection!r}")
         v = as_vectors(vectors, self.dim)
         if (np.linalg.norm(v, axis=1) == 0).any():
             raise ValueError("a zero vector has no direction (an empty text?); cosine is undefined")
@@ -205,9 +202,7 @@ class MilvusStore:
     def search(self, queries: Any, k: int = 10, fingerprint: str | None = None,
                filter: Filter | None = None) -> list[list[Hit]]:
         """The hits of each query vector, best first (scores are cosines)."""
-        if fingerprint and self.fingerprint and fingerprint != self.fingerprint:
-            raise IndexMismatch(f"the queries come from another model (fingerprint {fingerprint}) than the "
-                                f"collection ({self.model_name or '?'}, fingerprint {self.fingerprint}).")
+        refuse_mixed_vectors(fingerprint, self.fingerprint, self.model_name, f"collection {self.collection!r}")
         k = min(check_k(k), 16_384)
         q = as_vectors(queries, self.dim)
         expr = milvus_filter(filter)

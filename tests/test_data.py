@@ -137,11 +137,11 @@ def test_hub_frames_come_out_in_the_local_layout():
 
 def test_hub_frames_pass_the_same_validation():
     df = data.normalise_hub_stsb(hub_translation())
-    assert data._validate(df, "hub", 4) is df
+    assert data.validate_stsb(df, "hub", 4) is df
     bad = hub_translation()
     bad["similarity_score"] = [7.0, 1, 2, 3]
     with pytest.raises(DatasetNotAvailable, match="0-5"):
-        data._validate(data.normalise_hub_stsb(bad), "hub", 4)
+        data.validate_stsb(data.normalise_hub_stsb(bad), "hub", 4)
 
 
 def test_japanese_has_no_online_copy(data_root, monkeypatch):

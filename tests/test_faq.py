@@ -31,7 +31,10 @@ def test_matcher_answers_and_refuses(minilm):
     entries = [FAQEntry("pw", "it", ("How do I reset my password?",), "Use the link."),
                FAQEntry("bike", "travel", ("Can I bring a bicycle on the train?",), "Yes.")]
     m = FAQMatcher(minilm, entries, threshold=0.5)
-    assert m.match("I forgot my password").entry.id == "pw"
+    hit = m.match("I forgot my password")
+    assert hit.entry.id == "pw" and hit.entry.domain == "it"
+    assert [a[0] for a in hit.alternatives] == ["bike"] and hit.alternatives[0][1] < hit.score
+    assert m.match("I forgot my password", k=1).alternatives == ()
     far = m.match("What is the capital of Peru?")
     assert far.refused and far.score < 0.5 and far.nearest_id in {"pw", "bike"}
     ids, scores = m.nearest(["bike on a train", "password reset"])

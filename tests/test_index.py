@@ -82,9 +82,9 @@ def test_delete_is_all_or_nothing_and_hits_never_show_deleted(kind):
 def test_hnsw_tombstones_then_rebuild_when_a_quarter_is_dead():
     idx = build("hnsw", n=400)
     idx.delete([f"d{i}" for i in range(50)])
-    assert len(idx._tombstones) == 50 and idx.index.ntotal == 400  # still in the graph, skipped at search
+    assert idx.tombstones == 50 and idx.index.ntotal == 400  # still in the graph, skipped at search
     idx.delete([f"d{i}" for i in range(50, 120)])  # 120 of 400 dead > 25 %: rebuilt
-    assert not idx._tombstones and idx.index.ntotal == 280
+    assert idx.tombstones == 0 and idx.index.ntotal == 280
     v = rand(400)
     assert idx.search(v[200:201], 1)[0][0].id == "d200"
 

@@ -62,7 +62,7 @@ def test_files_added_by_a_user_inside_a_save_folder_survive_later_saves(tmp_path
     assert (folder / "notes.txt").read_text() == "mine"
     assert (folder / f"{v1}.README").exists()
     ours = {p.name for p in folder.iterdir()} - {"notes.txt", f"{v1}.README"}
-    assert all(name.startswith(v3) or name in storage._OWN_FILES for name in ours), ours  # old versions are gone
+    assert all(name.startswith(v3) or name in storage.OWN_FILES for name in ours), ours  # old versions are gone
 
 
 def test_kept_files_are_shared_not_copied(tmp_path):
