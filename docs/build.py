@@ -38,7 +38,11 @@ NEEDS = {
 }
 
 
+DEFAULT_REPO_URL = "https://github.com/semsim-course/semsim"
+
+
 def repo_url() -> str:
+    """The repository's web address for the site's buttons: $SEMSIM_REPO_URL, else git's origin if hosted."""
     import os
 
     if os.environ.get("SEMSIM_REPO_URL"):
@@ -47,8 +51,10 @@ def repo_url() -> str:
         url = subprocess.run(["git", "remote", "get-url", "origin"], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return "https://github.com/semsim-course/semsim"
-    return re.sub(r"^git@github\.com:", "https://github.com/", url).removesuffix(".git")
+        return DEFAULT_REPO_URL
+    url = re.sub(r"^git@github\.com:", "https://github.com/", url).removesuffix(".git")
+    # The theme's buttons need https://host/owner/repo; a local clone's origin (a path) has no such page.
+    return url if re.fullmatch(r"https://[^/]+/[^/]+/[^/]+", url) else DEFAULT_REPO_URL
 
 
 def strip_widgets(nb: dict) -> dict:

@@ -45,3 +45,17 @@ def test_no_page_loads_anything_from_outside_the_site(site):
     for css in site.rglob("*.css"):
         assert not re.search(r"url\((['\"]?)(https?:)?//", css.read_text()), css.name   # fonts served locally
     assert not any("widget-view+json" in p.read_text() for p in pages(site))
+
+
+def test_a_clone_of_a_local_folder_gets_the_default_repository_buttons(monkeypatch):
+    """CI clones from a path; the theme's buttons need https://host/owner/repo (a path crashed the build)."""
+    import subprocess
+
+    import build
+
+    monkeypatch.delenv("SEMSIM_REPO_URL", raising=False)
+    for origin, expected in [("/work/main", build.DEFAULT_REPO_URL),
+                             ("git@github.com:someone/semsim.git", "https://github.com/someone/semsim"),
+                             ("https://gitlab.com/a/b.git", "https://gitlab.com/a/b")]:
+        monkeypatch.setattr(subprocess, "run", lambda *a, _o=origin, **k: subprocess.CompletedProcess(a, 0, _o + "\n", ""))
+        assert build.repo_url() == expected
