@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import bootstrap, pearsonr, spearmanr
+from scipy.stats import bootstrap, pearsonr, rankdata, spearmanr
 
 from .similarity import paired_cosine
 
@@ -38,9 +38,14 @@ def correlations(predicted: Sequence[float], gold: Sequence[float]) -> STSResult
 
 
 def pair_cosines(model: Any, pairs: pd.DataFrame, batch_size: int = 64) -> np.ndarray:
-    """Cosine of each (sentence1, sentence2) row, encoding every distinct sentence once."""
+    """Cosine of each (sentence1, sentence2) row, encoding every distinct sentence once.
+
+    ``model`` is anything with ``encode(texts, batch_size=...)``: a SentenceTransformer, an
+    ONNX encoder, or an embedding cache (``semsim.cache.cached_encoder``) that encodes only
+    the sentences it has not stored before.
+    """
     texts = pd.unique(pd.concat([pairs["sentence1"], pairs["sentence2"]])).tolist()
-    vecs = np.asarray(model.encode(texts, batch_size=batch_size, normalize_embeddings=True))
+    vecs = np.asarray(model.encode(texts, batch_size=batch_size))
     where = {t: i for i, t in enumerate(texts)}
     a = vecs[[where[t] for t in pairs["sentence1"]]]
     b = vecs[[where[t] for t in pairs["sentence2"]]]
@@ -52,12 +57,24 @@ def evaluate_sts(model: Any, pairs: pd.DataFrame, batch_size: int = 64) -> STSRe
     return correlations(pair_cosines(model, pairs, batch_size), pairs["score"].to_numpy())
 
 
+def _correlation_along_last_axis(p: np.ndarray, g: np.ndarray, metric: str) -> np.ndarray:
+    """Pearson or Spearman of each row pair at once (scipy.stats.bootstrap passes a batch of resamples)."""
+    if metric == "spearman":
+        p, g = rankdata(p, axis=-1), rankdata(g, axis=-1)      # average ranks for ties, as spearmanr
+    elif metric != "pearson":
+        raise ValueError(f"metric must be 'pearson' or 'spearman', not {metric!r}")
+    p = p - p.mean(axis=-1, keepdims=True)
+    g = g - g.mean(axis=-1, keepdims=True)
+    return (p * g).sum(axis=-1) / np.sqrt((p * p).sum(axis=-1) * (g * g).sum(axis=-1))
+
+
 def bootstrap_ci(predicted: Sequence[float], gold: Sequence[float], metric: str = "spearman",
                  n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap confidence interval of a correlation, pairs resampled (scipy.stats.bootstrap)."""
     p, g = np.asarray(predicted, dtype=np.float64), np.asarray(gold, dtype=np.float64)
-    res = bootstrap((p, g), lambda a, b: getattr(correlations(a, b), metric), paired=True, vectorized=False,
-                    n_resamples=n_boot, confidence_level=level, method="percentile", rng=np.random.default_rng(seed))
+    res = bootstrap((p, g), lambda a, b, axis=-1: _correlation_along_last_axis(a, b, metric), paired=True,
+                    vectorized=True, batch=200, n_resamples=n_boot, confidence_level=level, method="percentile",
+                    rng=np.random.default_rng(seed))
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
@@ -69,11 +86,11 @@ def paired_bootstrap_diff(pred_a: Sequence[float], pred_b: Sequence[float], gold
     """
     a, b, g = (np.asarray(x, dtype=np.float64) for x in (pred_a, pred_b, gold))
 
-    def diff(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> float:
-        return getattr(correlations(x, z), metric) - getattr(correlations(y, z), metric)
+    def diff(x: np.ndarray, y: np.ndarray, z: np.ndarray, axis: int = -1) -> np.ndarray:
+        return _correlation_along_last_axis(x, z, metric) - _correlation_along_last_axis(y, z, metric)
 
-    res = bootstrap((a, b, g), diff, paired=True, vectorized=False, n_resamples=n_boot, method="percentile",
-                    rng=np.random.default_rng(seed))
+    res = bootstrap((a, b, g), diff, paired=True, vectorized=True, batch=200, n_resamples=n_boot,
+                    method="percentile", rng=np.random.default_rng(seed))
     return float(diff(a, b, g)), float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
