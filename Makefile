@@ -90,7 +90,7 @@ benchmarks: install prepare
 	$(BIN)/python benchmarks/course_budget.py
 	$(BIN)/python benchmarks/encoding.py
 	$(BIN)/python benchmarks/engine.py
-	$(BIN)/python benchmarks/milvus.py
+	$(BIN)/python benchmarks/vector_db.py
 
 # The course website from the committed outputs (Sphinx + myst-nb), into build/book/html.
 book: install

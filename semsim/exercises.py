@@ -30,6 +30,14 @@ def _close(value: Any, target: float, tol: float) -> bool:
         return False
 
 
+def _increasing(answer: Any, wrong: str, right: str) -> tuple[bool, str]:
+    """Right when the second of two numbers is larger; ``right`` may use {low}, {high}, {gain}."""
+    low, high = (float(x) for x in answer)
+    if high <= low:
+        return False, wrong
+    return True, right.format(low=low, high=high, gain=high - low)
+
+
 @_checker("01.1", "(cosine, euclidean, pearson) of x = [1, 0, 0, 0] and y = [0, 1, 0, 0]")
 def _ex_01_1(answer: Any) -> tuple[bool, str]:
     cos, l2, r = answer
@@ -121,10 +129,9 @@ def _ex_03_1(answer: Any) -> tuple[bool, str]:
 
 @_checker("03.2", "(Spearman of the English-only model, Spearman of the multilingual model) on English-German or English-Japanese pairs")
 def _ex_03_2(answer: Any) -> tuple[bool, str]:
-    english_only, multilingual = (float(x) for x in answer)
-    if english_only >= multilingual:
-        return False, "the English-only model should trail the multilingual one across languages: same pairs, same language for both?"
-    return True, f"the English-only model trails by {multilingual - english_only:.2f}: it sees the other language as unfamiliar word pieces."
+    return _increasing(answer, "the English-only model should trail the multilingual one across languages: same pairs, same "
+                               "language for both?",
+                       "the English-only model trails by {gain:.2f}: it sees the other language as unfamiliar word pieces.")
 
 
 @_checker("03.3", "(Spearman on the full split, lower and upper end of the sample's 95 % interval)")
@@ -199,10 +206,8 @@ def _ex_07_1(answer: Any) -> tuple[bool, str]:
 
 @_checker("07.2", "(STS-B test Spearman of the one-epoch cross-encoder, of the three-epoch one)")
 def _ex_07_2(answer: Any) -> tuple[bool, str]:
-    one, three = (float(x) for x in answer)
-    if three <= one:
-        return False, "three epochs should raise the STS-B Spearman: did force=True retrain, and did you reload the model?"
-    return True, f"+{three - one:.3f} Spearman; now compare it with the bi-encoder on STS-B and on retrieval."
+    return _increasing(answer, "three epochs should raise the STS-B Spearman: did force=True retrain, and did you reload the model?",
+                       "+{gain:.3f} Spearman; now compare it with the bi-encoder on STS-B and on retrieval.")
 
 
 @_checker("08.1", "(diff, lo, hi) from paired_bootstrap_diff(mpnet cosines, MiniLM cosines, gold)")
@@ -237,10 +242,9 @@ def _ex_09_1(answer: Any) -> tuple[bool, str]:
 
 @_checker("09.2", "(STS probe drop with learning_rate=1e-3, drop with learning_rate=2e-5), after the same epochs")
 def _ex_09_2(answer: Any) -> tuple[bool, str]:
-    fast, slow = (float(x) for x in answer)
-    if slow >= fast:
-        return False, "50 times smaller steps should forget less: a drop is probe before minus probe after."
-    return True, f"drop {fast:.3f} at 1e-3 vs {slow:.3f} at 2e-5: forgetting follows the learning rate as well as the steps."
+    drop_at_1e3, drop_at_2e5 = answer
+    return _increasing((drop_at_2e5, drop_at_1e3), "50 times smaller steps should forget less: a drop is probe before minus probe after.",
+                       "drop {high:.3f} at 1e-3 vs {low:.3f} at 2e-5: forgetting follows the learning rate as well as the steps.")
 
 
 @_checker("10.1", "the number of texts the first run after a restart had to encode (cache misses)")

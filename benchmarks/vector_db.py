@@ -13,7 +13,8 @@ Milvus 2.3 standalone from the PyPI package ``milvus`` (semsim.milvus_server). A
 runs the same server components spread over machines: these numbers say nothing about
 one, except what a single node costs.
 
-Usage: python benchmarks/milvus.py [--n 100000] [--queries 500] [--threads 2]
+Usage: python benchmarks/vector_db.py [--n 100000] [--queries 500] [--threads 2] [--parts faiss,lite,server]
+(Not named milvus.py: a script of that name would shadow the ``milvus`` package the server comes from.)
 """
 from __future__ import annotations
 
@@ -89,7 +90,9 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=N_QUERIES)
     ap.add_argument("--threads", type=int, default=2, help="FAISS threads (1 on a machine busy with other work)")
+    ap.add_argument("--parts", default="faiss,lite,server", help="which stores to measure")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
     faiss.omp_set_num_threads(args.threads)
     texts = real_sentences()
     vectors = cached_encoder(load_model("all-MiniLM-L6-v2", verbose=False)).encode(texts, batch_size=128)
@@ -105,23 +108,24 @@ def main() -> int:
     del scores
     me = psutil.Process().pid
     rows = []
-    for kind, params in (("flat", {}), ("hnsw", {"m": 32, "ef_construction": 64})):
+    for kind, params in (("flat", {}), ("hnsw", {"m": 32, "ef_construction": 64})) if "faiss" in parts else ():
         idx = VectorIndex(X.shape[1], kind, **params)
         idx.set_search_params(ef_search=64)
         rows.append(measure(f"FAISS {kind} (in process)", idx, X, ids, meta, Q, truth, truth_en, lambda: tree_rss(me)))
         del idx
     milvus_index = (("FLAT", {}, {}), ("HNSW", {"M": 32, "efConstruction": 64}, {"ef": 64}))
     with tempfile.TemporaryDirectory() as tmp:
-        for index, iparams, sparams in milvus_index:
+        for index, iparams, sparams in milvus_index if "lite" in parts else ():
             store = MilvusStore(str(Path(tmp) / f"lite-{index}.db"), "bench", X.shape[1], index=index,
                                 index_params=iparams, search_params=sparams, fingerprint="bench")
             rows.append(measure(f"Milvus Lite {index}", store, X, ids, meta, Q, truth, truth_en, lambda: tree_rss(me)))
             store.close()
         server = LocalMilvus(Path(tmp) / "server")
-        server.start()
+        if "server" in parts:
+            server.start()
         try:
             spid = server.pid
-            for index, iparams, sparams in milvus_index:
+            for index, iparams, sparams in milvus_index if "server" in parts else ():
                 store = MilvusStore(server.uri, f"bench_{index.lower()}", X.shape[1], index=index,
                                     index_params=iparams, search_params=sparams, fingerprint="bench")
                 rows.append(measure(f"Milvus server {index}", store, X, ids, meta, Q, truth, truth_en,
@@ -129,7 +133,8 @@ def main() -> int:
                 store.drop()
                 store.close()
         finally:
-            server.stop()
+            if "server" in parts:
+                server.stop()
     body = (f"{len(X):,} real sentence embeddings (all-MiniLM-L6-v2, 384-d), {len(Q)} held-out queries, k=10, "
             f"one query at a time, FAISS on {args.threads} thread(s). 'filter en' keeps the English sentences "
             f"({en.mean():.0%} of the corpus). Memory: growth of this process (FAISS, Milvus Lite) or of the "
