@@ -70,6 +70,7 @@ def strip_widgets(nb: dict) -> dict:
 
 
 def budget() -> dict[str, tuple[str, str]]:
+    """(seconds, peak MB) per notebook from the budget results; a later table's row for a notebook wins."""
     path = ROOT / "benchmarks" / "results" / "course_budget.md"
     out = {}
     for line in path.read_text().splitlines() if path.is_file() else []:

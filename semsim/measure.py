@@ -115,8 +115,7 @@ def profile_isolated(name: str, texts: Sequence[str], batch_sizes: Sequence[int]
 def _main() -> None:
     argparse.ArgumentParser(description="Read a JSON request on stdin, print one JSON line.").parse_args()
     req = json.loads(sys.stdin.read())
-    result = profile_model(req["name"], req["texts"], req["batch_sizes"], req["sts_rows"], req.get("repeats", 3),
-                           req.get("bs1_texts", 32))
+    result = profile_model(**req)   # the request's keys are profile_model's parameters
     print(json.dumps({k: (float(v) if isinstance(v, (np.floating,)) else v) for k, v in result.items()}))
 
 
