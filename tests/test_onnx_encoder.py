@@ -29,8 +29,8 @@ def test_float_equals_sentence_transformers(minilm, onnx_float):
 
 def test_int8_is_close_and_keeps_the_ranking(minilm, onnx_int8):
     ref, out = minilm.encode(TEXTS), onnx_int8.encode(TEXTS)
-    cos = np.sum(ref * out, axis=1)  # measured 0.97-0.99 on sentences, 0.94 on the 256-piece text
-    assert cos.min() > 0.9 and cos[:4].mean() > 0.96
+    cos = np.sum(ref * out, axis=1)  # measured 0.986-0.995 on sentences, 0.981 on the 256-piece text
+    assert cos.min() > 0.95 and cos[:4].mean() > 0.98
     sims_ref, sims_int8 = ref[:3] @ ref[:3].T, out[:3] @ out[:3].T
     assert np.argmax(sims_ref[0, 1:]) == np.argmax(sims_int8[0, 1:])  # the paraphrase stays the nearest
 
