@@ -70,3 +70,22 @@ def test_the_engine_and_cache_take_it_unchanged(onnx_int8, tmp_path):
 def test_refuses_what_it_cannot_export():
     with pytest.raises(TypeError, match="sentence-transformers model"):
         onnx_encoder(object())
+
+
+def test_a_lossy_int8_graph_is_refused_and_not_cached(minilm, tmp_path, monkeypatch):
+    # all-mpnet-base-v2 on an AVX2 CPU gave int8 cosines near 0 (measured); here the bar is raised instead
+    import semsim.onnx_encoder as oe
+
+    monkeypatch.setenv("SEMSIM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(oe, "MIN_INT8_COSINE", 1.01)
+    with pytest.raises(oe.Int8TooLossy, match="mean cosine 0.9"):
+        onnx_encoder(minilm, int8=True)
+    folder = oe.export_folder(minilm)
+    assert (folder / "model.onnx").is_file() and not (folder / oe.INT8_FILE).exists()
+    assert [p.name for p in folder.iterdir() if p.name.startswith("tmp")] == []  # no temporaries left
+
+
+def test_minilm_int8_agrees_with_float(onnx_int8):
+    from semsim.onnx_encoder import INT8_FILE, MIN_INT8_COSINE, int8_agreement
+
+    assert int8_agreement(onnx_int8.folder, onnx_int8.folder / INT8_FILE) >= MIN_INT8_COSINE
