@@ -63,7 +63,8 @@ def _export(model: Any, folder: Path) -> None:
     transformer = getattr(model[0], "auto_model", None)
     config = getattr(transformer, "config", None)
     before = getattr(config, "_attn_implementation", None)
-    if before not in (None, "eager"):
+    switch = before not in (None, "eager")
+    if switch:
         transformer.set_attn_implementation("eager")  # the same numbers; a graph ORT's optimizer recognises
     try:
         with torch.no_grad(), warnings.catch_warnings():
@@ -72,7 +73,7 @@ def _export(model: Any, folder: Path) -> None:
                               input_names=names, output_names=["sentence_embedding"], dynamic_axes=axes,
                               opset_version=OPSET, dynamo=False)
     finally:
-        if before not in (None, "eager"):
+        if switch:
             transformer.set_attn_implementation(before)
     model.tokenizer.save_pretrained(str(folder / "tokenizer"))
     normalized = any(type(m).__name__ == "Normalize" for m in model)
