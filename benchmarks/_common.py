@@ -26,8 +26,11 @@ def median_seconds(fn: Callable[[], object], repeat: int = 5, warmup: int = 1) -
     return statistics.median(times)
 
 
-def run_measured(cmd: list[str], interval: float = 0.1, **kw) -> tuple[int, float, float]:
-    """Run ``cmd``; return (exit code, wall seconds, peak RSS in MB of the whole process tree)."""
+def run_measured(cmd: list[str], interval: float = 0.1, skip_root: bool = False, **kw) -> tuple[int, float, float]:
+    """Run ``cmd``; return (exit code, wall seconds, peak RSS in MB of the whole process tree).
+
+    ``skip_root``: leave ``cmd``'s own process out of the memory, count only what it starts
+    (a measuring driver's memory is not the measured program's)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, **kw)
     peak = 0
@@ -37,7 +40,7 @@ def run_measured(cmd: list[str], interval: float = 0.1, **kw) -> tuple[int, floa
         nonlocal peak
         while proc.poll() is None:
             try:
-                tree = [ps, *ps.children(recursive=True)]
+                tree = [*([] if skip_root else [ps]), *ps.children(recursive=True)]
                 peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
             except psutil.Error:
                 pass

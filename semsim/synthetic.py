@@ -18,5 +18,10 @@ def corpus_shaped_vectors(base: np.ndarray, n: int, rng: np.random.Generator) ->
         raise ValueError(f"base must be a matrix of at least two embeddings, got shape {base.shape}")
     i, j = rng.integers(0, len(base), n), rng.integers(0, len(base), n)
     a = rng.uniform(0.5, 1.0, (n, 1)).astype(np.float32)
-    v = a * base[i] + (1 - a) * base[j] + rng.normal(0, 0.02, (n, base.shape[1])).astype(np.float32)
-    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+    out = np.empty((n, base.shape[1]), dtype=np.float32)
+    for lo in range(0, n, 8192):   # in blocks, so the temporaries stay small (the same draws as all at once)
+        hi = min(lo + 8192, n)
+        v = a[lo:hi] * base[i[lo:hi]] + (1 - a[lo:hi]) * base[j[lo:hi]]
+        v += rng.normal(0, 0.02, (hi - lo, base.shape[1])).astype(np.float32)
+        out[lo:hi] = v / np.linalg.norm(v, axis=1, keepdims=True)
+    return out
