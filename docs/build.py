@@ -101,7 +101,9 @@ Binder with the rocket button at the top of each notebook.
 ## Course map
 
 Compute per notebook, measured by `benchmarks/course_budget.py` on a 2-core CPU (headless,
-caches warm). Everything runs offline once the course is installed.
+caches warm; seconds from the kernel's start to the end of the last cell; peak memory of the
+kernel and the processes it starts, with the pages they share counted once). Everything runs
+offline once the course is installed.
 
 | notebook | seconds | peak memory (MB) | models | data |
 |---|---|---|---|---|

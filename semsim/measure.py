@@ -27,7 +27,17 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux and macOS: getrusage; Windows: psutil)."""
+    """Peak resident memory of this process so far, in MB.
+
+    Linux: ``VmHWM`` from /proc/self/status, the high-water mark of this program's own memory.
+    Not ``getrusage``: Linux carries ``ru_maxrss`` over from the parent through fork and exec,
+    so a small process started by a large one (a notebook kernel) would report the parent's
+    size. macOS: ``getrusage``; Windows: psutil."""
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024 / 1e6   # the value is in kB
     try:
         import resource
     except ImportError:  # Windows

@@ -30,6 +30,26 @@ def test_memory_readings_are_plausible():
     assert done.returncode == 0, done.stderr
 
 
+def test_peak_memory_of_a_child_is_its_own():
+    # A small process started by a large one must not report the large one's size: Linux
+    # carries getrusage's ru_maxrss over fork and exec (notebook 04's E5 profile showed the
+    # kernel's ~550 MB instead of its own ~210 MB).
+    import subprocess
+    import sys
+
+    code = (
+        "import subprocess, sys; import numpy as np\n"
+        "block = np.ones(400_000_000 // 8)  # 400 MB, touched, held while the child runs\n"
+        "child = 'from semsim import measure; print(measure.peak_rss_mb())'\n"
+        "out = subprocess.run([sys.executable, '-c', child], capture_output=True, text=True, check=True)\n"
+        "print(out.stdout.strip(), block.sum() > 0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    child_peak = float(done.stdout.split()[0])
+    assert 5 < child_peak < 250, child_peak   # numpy and semsim.measure: tens of MB, not the parent's 400
+
+
 def test_profile_model_in_this_process(minilm):
     texts = ["A short sentence.", "Another one, a little longer than the first."] * 8
     out = measure.profile_model("all-MiniLM-L6-v2", texts, batch_sizes=(1, 8), sts_rows=list(range(30)))
