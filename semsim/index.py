@@ -186,7 +186,7 @@ class VectorIndex:
         self._vocab: dict[str, dict[Scalar, int]] = {}
         self._values: dict[str, list[Scalar]] = {}
         self._tombstones: set[int] = set()         # rows deleted but still in the FAISS graph (hnsw)
-        self._persisted = bytearray()              # row -> 1 if it is in a segment of the last save
+        self._persisted = bytearray()              # row -> 1 if a segment of the last save holds it (alive or not)
         self._saved: _Saved | None = None
         self._alive_bits: np.ndarray | None = None
         self._trained: np.ndarray | None = None    # the trained, empty IVF index (saved once)
@@ -544,7 +544,10 @@ class VectorIndex:
         files["index.json"] = json.dumps(self._header(segments, checkpoint_rows)).encode()
         version, infos = save_version(folder, files, keep=keep, expect=self._saved.version if same else None,
                                       overwrite=overwrite)
-        self._persisted = bytearray(alive.astype(np.uint8).tobytes())
+        # A row stays "persisted" while a kept segment holds it, deleted or not: dead.npy must
+        # list it at every later save, or the document comes back on load.
+        persisted[new_rows] = True
+        self._persisted = bytearray(persisted.astype(np.uint8).tobytes())
         self._saved = _Saved(folder, version, infos, segments, checkpoint_rows, dict(extra or {}))
         return version
 
@@ -599,6 +602,7 @@ class VectorIndex:
             texts: list[str | None] = [None] * next_row
             meta: list[dict[str, Scalar]] = [{} for _ in range(next_row)]
             alive = np.zeros(next_row, dtype=bool)
+            in_segment = np.zeros(next_row, dtype=bool)
             vec_parts = []
             for s in segments:
                 docs = json.loads(data[f"{s['name']}.json"])
@@ -609,6 +613,10 @@ class VectorIndex:
                         len(col) != len(rows) for col in fields.values()):
                     raise IndexMismatch(f"{folder}: segment {s['name']} has {len(rows)} rows, {len(docs['ids'])} ids "
                                         f"and {len(docs['texts'])} texts: they do not belong together.")
+                if len(rows) and in_segment[rows].any():
+                    raise IndexMismatch(f"{folder}: segment {s['name']} repeats rows of another segment: "
+                                        "the save does not belong together.")
+                in_segment[rows] = True
                 keep = np.array([r not in dead for r in rows.tolist()], dtype=bool)
                 for j, r in enumerate(rows.tolist()):
                     if keep[j]:
@@ -662,7 +670,7 @@ class VectorIndex:
         for r in np.flatnonzero(~alive).tolist():
             self._row_id[r] = None
             self._alive[r] = 0
-        self._persisted = bytearray(alive.astype(np.uint8).tobytes())
+        self._persisted = bytearray(in_segment.astype(np.uint8).tobytes())
         if self.kind == "hnsw" and self.index.ntotal - len(self._tombstones) != len(self):
             raise IndexMismatch(f"{folder}: the HNSW graph holds {self.index.ntotal - len(self._tombstones)} live "
                                 f"vectors, the documents {len(self)}: they do not belong together.")

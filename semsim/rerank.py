@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import ModelNotAvailable
 from .index import Hit, check_k
-from .training import STSB_RERANKER, stsb_cross_encoder_trained, train_stsb_cross_encoder
+from .training import STSB_RERANKER, stsb_cross_encoder_trained, stsb_training_in_progress, train_stsb_cross_encoder
 
 HUB_RERANKER = "cross-encoder/ms-marco-MiniLM-L-6-v2"
 

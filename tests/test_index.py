@@ -309,3 +309,34 @@ def test_a_save_killed_halfway_leaves_the_previous_version(tmp_path):
     again.add(rand(1, 16, seed=2), ids=["after"])
     again.save(folder)  # the next save cleans up the leftovers of the killed one
     assert len(list(folder.glob("*.seg-*.npy"))) == 2 and not list(folder.glob("*.pending.json"))
+
+
+@pytest.mark.parametrize("reload", [False, True])
+@pytest.mark.parametrize("change", ["delete", "upsert"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_change_stays_made_through_later_saves(tmp_path, kind, change, reload):
+    """Issue 22: a delete or upsert saved once must survive two more saves (and reloads).
+
+    Before the fix, rows deleted before the last save dropped out of the next save's list of
+    deleted rows: the document came back, or the folder no longer loaded."""
+    n = 300
+    idx = build(kind, n=n)
+    folder = tmp_path / "f"
+    idx.save(folder)
+    expected = {f"d{i}": f"text {i}" for i in range(n)}
+    if change == "delete":
+        idx.delete(["d1", "d2"])
+        del expected["d1"], expected["d2"]
+    else:
+        idx.upsert(rand(2, seed=7), ids=["d1", "d2"], texts=["new 1", "new 2"])
+        expected.update({"d1": "new 1", "d2": "new 2"})
+    for step in range(3):
+        idx.save(folder)
+        idx = VectorIndex.load(folder) if reload else idx
+        idx.add(rand(1, seed=100 + step), ids=[f"extra{step}"], texts=[f"extra {step}"])
+        expected[f"extra{step}"] = f"extra {step}"
+        idx.save(folder)
+        back = VectorIndex.load(folder)
+        assert dict(zip(back.ids, back.texts)) == expected, f"after save round {step + 1}"
+        if reload:
+            idx = back

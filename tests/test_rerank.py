@@ -45,3 +45,62 @@ def test_edges():
         rerank(LengthScorer(), "  ", HITS)
     with pytest.raises(TypeError):
         rerank(LengthScorer(), None, HITS)
+
+
+# -- load_reranker's branches (issue 26: it crashed with NameError while set-up trained) --------
+def _fake_load(calls):
+    def load(name, verbose=True):
+        from semsim.errors import ModelNotAvailable
+
+        calls.append(name)
+        if not str(name).startswith("/"):
+            raise ModelNotAvailable("no offline copy (test)")
+        return LengthScorer()
+    return load
+
+
+def test_load_reranker_waits_for_training_in_another_process(tmp_path, monkeypatch, offline, capsys):
+    import subprocess
+    import sys
+    import textwrap
+
+    from semsim import models, training
+    from semsim.rerank import load_reranker
+
+    monkeypatch.setenv("SEMSIM_CACHE_DIR", str(tmp_path))
+    calls = []
+    monkeypatch.setattr(models, "load_cross_encoder", _fake_load(calls))
+    lock, target = training.stsb_training_lock(), training.stsb_cross_encoder_dir()
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    # A real second process holds the training lock, as `make course`'s background training does,
+    # and writes the trained folder before it lets go.
+    trainer = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import fcntl, json, os, sys, time
+        fd = os.open({str(lock)!r}, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        print("locked", flush=True)
+        time.sleep(1.5)
+        os.makedirs({str(target)!r})
+        open(os.path.join({str(target)!r}, "semsim-training.json"), "w").write(json.dumps({{"pairs": 7}}))
+        """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert trainer.stdout.readline().strip() == "locked"
+        assert training.stsb_training_in_progress()
+        model = load_reranker()
+    finally:
+        trainer.wait(timeout=30)
+    assert isinstance(model, LengthScorer) and calls[-1] == str(target)
+    assert "being trained in the background" in capsys.readouterr().out
+    assert model.semsim_source.origin == "trained here on 7 STS-B pairs"
+
+
+def test_load_reranker_never_trained_says_how_to_train(tmp_path, monkeypatch, offline):
+    from semsim import models
+    from semsim.errors import ModelNotAvailable
+    from semsim.rerank import load_reranker
+
+    monkeypatch.setenv("SEMSIM_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(models, "load_cross_encoder", _fake_load([]))
+    with pytest.raises(ModelNotAvailable, match="make prepare"):
+        load_reranker(allow_training=False)
+    assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
