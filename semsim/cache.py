@@ -7,6 +7,10 @@ renamed into place, so a crash never leaves a half-shard that is read. A shard t
 damaged anyway (a disk error, a manual edit) is skipped with a warning and its texts
 are encoded again: a cache can lose speed, never data. No pickle anywhere.
 
+A model that returns NaN or infinite values is refused before anything is written, so a
+broken model never poisons the cache. A cache folder on read-only media (a classroom's
+shared copy) is read as usual; new embeddings are then kept in memory only, with a warning.
+
 Every ``encode`` call that meets new texts writes one small shard; shards of similar
 size are merged four at a time (an LSM-style tiering), so adding 100,000 texts in 1,000
 calls leaves a few dozen shards, not a thousand. Merging happens under an exclusive lock
@@ -14,6 +18,7 @@ and opening under a shared one, so processes can share one cache folder.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
@@ -26,7 +31,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from .fingerprints import fingerprint
-from .storage import file_sha256, flocked, fsync_dir, write_synced
+from .errors import SemsimError
+from .storage import file_sha256, flocked, fsync_dir, read_limited, write_synced
+
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
 
 MERGE_FANIN = 4  # merge this many shards of the same size tier into one
 
@@ -53,10 +61,24 @@ class EmbeddingCache:
         self._shard_keys: dict[str, list[str]] = {}
         self._damaged: set[str] = set()
         self.hits = self.misses = 0
+        self.read_only = False
         self.folder = None if folder is None else Path(folder) / self.fingerprint
         if self.folder is None:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            if e.errno not in _READ_ONLY:
+                raise
+            if not self.folder.is_dir():
+                warnings.warn(f"embedding cache: {self.folder} cannot be created ({e.strerror}); "
+                              "embeddings are kept in memory only")
+                self.folder = None
+                return
+        self.read_only = not os.access(self.folder, os.W_OK)
+        if self.read_only:
+            warnings.warn(f"embedding cache: {self.folder} is read-only; cached embeddings are used, "
+                          "new ones are kept in memory only")
         with flocked(self.folder / ".lock", shared=True):
             for keys_file in sorted(self.folder.glob("*.keys.json")):
                 if self._read_shard(keys_file) is None:
@@ -66,10 +88,12 @@ class EmbeddingCache:
         shard = keys_file.name[: -len(".keys.json")]
         npy = self.folder / f"{shard}.npy"
         try:
-            info = json.loads(keys_file.read_text())
+            info = json.loads(read_limited(keys_file, 1 << 30))
             if isinstance(info, list):  # format 1: just the keys, no checksum
                 info = {"keys": info}
             keys = info["keys"]
+            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+                raise ValueError("its keys are not a list of strings")
             if "sha256" in info and (npy.stat().st_size != info["bytes"] or file_sha256(npy) != info["sha256"]):
                 raise ValueError("checksum mismatch")
             vecs = np.load(npy, mmap_mode="r", allow_pickle=False)
@@ -77,8 +101,9 @@ class EmbeddingCache:
                 raise ValueError(f"shape {vecs.shape} does not match {len(keys)} keys of dimension {self.dim}")
         except FileNotFoundError:
             return None  # merged away by another process while we listed the folder
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            warnings.warn(f"embedding cache: skipping damaged shard {shard} ({e}); its texts will be re-encoded")
+        except (OSError, ValueError, KeyError, TypeError, RecursionError, SemsimError) as e:
+            warnings.warn(f"embedding cache: skipping damaged shard {shard} ({str(e)[:200]}); "
+                          "its texts will be re-encoded")
             return None
         self._shards[shard], self._shard_keys[shard] = vecs, keys
         for row, key in enumerate(keys):
@@ -118,6 +143,12 @@ class EmbeddingCache:
                              dtype=np.float32)
             if new.shape != (len(todo), self.dim):
                 raise ValueError(f"the model returned shape {new.shape} for {len(todo)} texts of dimension {self.dim}")
+            bad = ~np.isfinite(new).all(axis=1)
+            if bad.any():
+                first = todo[int(np.flatnonzero(bad)[0])][1]
+                raise ValueError(f"the model returned NaN or infinite values for {int(bad.sum())} of {len(todo)} texts "
+                                 f"(the first: {first[:60]!r}); nothing was cached. Check the model (a damaged or "
+                                 "badly quantised copy?) before encoding again.")
             self._write_shard([k for k, _ in todo], new)
             self._merge()
         out = np.empty((len(texts), self.dim), dtype=np.float32)
@@ -129,7 +160,7 @@ class EmbeddingCache:
     def _write_shard(self, keys: list[str], vecs: np.ndarray) -> str:
         vecs = np.ascontiguousarray(vecs, dtype=np.float32)
         shard = uuid.uuid4().hex[:12]
-        if self.folder is None:  # in memory only
+        if self.folder is None or self.read_only:  # in memory only
             self._shards[shard], self._shard_keys[shard] = vecs, keys
             self._where.update((key, (shard, row)) for row, key in enumerate(keys))
             return shard
@@ -150,7 +181,7 @@ class EmbeddingCache:
 
     def _merge(self) -> None:
         """Merge shards of the same size tier, MERGE_FANIN at a time, until no tier is full."""
-        if self.folder is None:
+        if self.folder is None or self.read_only:
             return
         with flocked(self.folder / ".lock"):
             while True:

@@ -13,13 +13,15 @@ the embedding cache) -> ``store.search(vector, k, filter)`` -> hits.
   a failing model never loses documents.
 * ``save`` is crash-safe and refuses to overwrite changes another process saved after
   this engine loaded the folder (:class:`~semsim.storage.StaleSave`).
-* Queries are logged in a bounded window (by default without their text: a hash is kept
-  instead) and :meth:`drift` compares recent best scores with a reference window.
+* Queries are logged in a bounded window and :meth:`drift` compares recent best scores with
+  a reference window. By default the log keeps no trace of what was asked: no text and no
+  hash of it (a hash of a short query can be confirmed by hashing a guess). ``log_text=True``
+  keeps the texts, for a service whose users agreed to it.
 """
 from __future__ import annotations
 
-import hashlib
 import json
+import math
 import time
 from collections import deque
 from dataclasses import asdict, dataclass
@@ -32,6 +34,7 @@ from scipy.stats import ks_2samp
 from .cache import EmbeddingCache
 from .errors import IndexMismatch
 from .index import Filter, Hit, Scalar, VectorIndex, check_k, refuse_other_model
+from .storage import parse_json
 from .stores import Store, load_store
 
 FORMAT = 2
@@ -39,10 +42,9 @@ FORMAT = 2
 
 @dataclass(frozen=True)
 class QueryRecord:
-    """One logged query: when, a hash of its text (the text itself only if the engine keeps it), best score, hits."""
+    """One logged query: when, its best score and how many hits passed; its text only if the engine keeps texts."""
 
     time: float
-    query_hash: str
     top_score: float | None
     hits: int
     query: str | None = None
@@ -60,6 +62,13 @@ def _check_docs(docs: Mapping[str, str], metadata: Mapping[str, Mapping[str, Sca
         stray = [i for i in metadata if i not in docs]
         if stray:
             raise ValueError(f"metadata for ids that are not among the documents: {stray[:5]}")
+
+
+def check_score(value: Any) -> float:
+    """A score threshold: a real number (NaN would silently return nothing, so it is refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or math.isnan(value):
+        raise ValueError(f"min_score must be a number, not {value!r}")
+    return float(value)
 
 
 def _queries(query: str | Sequence[str]) -> tuple[list[str], bool]:
@@ -89,7 +98,7 @@ class SearchEngine:
         source = getattr(model, "semsim_source", None)
         self.model_name = source.name if source else type(model).__name__
         self.dim = self.cache.dim
-        self.min_score = float(min_score)
+        self.min_score = check_score(min_score)
         if store is None:
             store = VectorIndex(self.dim, kind, "cosine", model_name=self.model_name, fingerprint=self.fingerprint,
                                 **index_params)
@@ -177,13 +186,13 @@ class SearchEngine:
         """
         queries, single = _queries(query)
         k = check_k(k)
-        threshold = self.min_score if min_score is None else float(min_score)
+        threshold = self.min_score if min_score is None else check_score(min_score)
         found = self.store.search(self._query_vectors(queries), k, fingerprint=self.fingerprint, filter=filter)
         results = []
         for q, hits in zip(queries, found):
             kept = [h for h in hits if h.score >= threshold]
-            self.log.append(QueryRecord(time.time(), hashlib.sha256(q.encode()).hexdigest()[:16],
-                                        hits[0].score if hits else None, len(kept), q if self.log_text else None))
+            self.log.append(QueryRecord(time.time(), hits[0].score if hits else None, len(kept),
+                                        q if self.log_text else None))
             results.append(kept)
         return results[0] if single else results
 
@@ -259,7 +268,9 @@ class SearchEngine:
             raise IndexMismatch(f"{folder} holds a store but no engine state (engine.json): "
                                 "load it with VectorIndex.load or load_store instead.")
         try:
-            state = json.loads(raw)
+            state = parse_json(raw, f"{folder}: engine.json")
+            if not isinstance(state, dict):
+                raise TypeError("engine.json does not hold an object")
             if state.get("format") != FORMAT:
                 raise IndexMismatch(f"{folder}: engine state of format {state.get('format')!r}, this semsim reads "
                                     f"format {FORMAT}. Re-create the engine with this version of semsim.")
@@ -268,10 +279,11 @@ class SearchEngine:
             refuse_other_model(folder, built, cache.fingerprint, using)
             self = cls(model, cache_folder, state["min_score"], store=store, log_size=state["log_size"],
                        log_text=state["log_text"])
-            self.log.extend(QueryRecord(**r) for r in state["log"])
+            fields = set(QueryRecord.__dataclass_fields__)   # older saves also kept a hash of each query: dropped
+            self.log.extend(QueryRecord(**{k: v for k, v in r.items() if k in fields}) for r in state["log"])
             self.reference = None if state["reference"] is None else np.asarray(state["reference"], dtype=float)
         except IndexMismatch:
             raise
-        except (KeyError, TypeError, ValueError) as e:
-            raise IndexMismatch(f"{folder}: engine.json is not valid ({type(e).__name__}: {e}).") from e
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise IndexMismatch(f"{folder}: engine.json is not valid ({type(e).__name__}: {str(e)[:200]}).") from e
         return self

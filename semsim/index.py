@@ -40,6 +40,7 @@ KeyError and deletes nothing.
 from __future__ import annotations
 
 import json
+import re
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,11 +50,13 @@ import faiss
 import numpy as np
 
 from .errors import IndexMismatch
-from .storage import FileInfo, read_version, save_version
+from .faiss_arrays import (coarse_centroids, hnsw_arrays, hnsw_from_arrays, ivfpq_arrays, ivfpq_from_arrays,
+                           set_coarse_centroids)
+from .storage import FileInfo, parse_json, read_version, save_version
 
 KINDS = ("flat", "ivf", "hnsw", "ivfpq")
 METRICS = ("cosine", "ip", "l2")
-FORMAT = 2
+FORMAT = 3             # 3: checkpoints as checked .npy arrays (semsim/faiss_arrays.py); 2 read as well
 EXACT_LIMIT = 20_000   # a filter leaving at most this many rows is answered by exact search
 HNSW_REBUILD = 0.25    # rebuild the graph when this share of its rows is deleted
 CHECKPOINT_LAG = 0.10  # rewrite the hnsw checkpoint when this share of rows is newer than it
@@ -62,6 +65,49 @@ MAX_SEGMENTS = 16      # merge segments beyond this many, or when a quarter of t
 Scalar = Union[str, int, float, bool]
 Filter = Mapping[str, Union[Scalar, Sequence[Scalar]]]
 _RESERVED = {"id", "text", "vector", "row"}
+FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")  # metadata field names: plain ASCII identifiers
+MAX_GAP_ROWS = 1 << 20  # rows a save may skip (added and deleted before any save) beyond 64x its stored rows
+
+
+def value_key(value: Scalar) -> tuple[str, Scalar]:
+    """How a metadata value is told apart: True, 1 and "1" are three values; 1 and 1.0 are equal
+    numbers but kept as written (as JSON and Milvus do)."""
+    return ("b" if isinstance(value, bool) else "i" if isinstance(value, int) else
+            "f" if isinstance(value, float) else "s", value)
+
+
+def matching_keys(value: Scalar) -> list[tuple[str, Scalar]]:
+    """The value keys a filter value matches: a number matches the same number written as int or float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return [value_key(value)]
+    return [("i", value), ("f", value)]
+
+
+def matches(metadata: Mapping[str, Scalar] | None, values: Mapping[str, list[Scalar]]) -> bool:
+    """True if ``metadata`` passes a checked filter (:func:`filter_values`) by the rules of :func:`matching_keys`."""
+    meta = metadata or {}
+    return all(key in meta and value_key(meta[key]) in {k for v in want for k in matching_keys(v)}
+               for key, want in values.items())
+
+
+def check_field(key: object) -> str:
+    """A metadata field name: an ASCII identifier of at most 64 characters, not a reserved name."""
+    if not isinstance(key, str) or not FIELD.match(key) or key in _RESERVED:
+        raise ValueError(f"metadata field {key!r}: use a plain identifier (letters, digits, _; at most 64) "
+                         f"other than {sorted(_RESERVED)}")
+    return key
+
+
+def check_scalar(value: object, where: str) -> Scalar:
+    """A metadata or filter value: str, int, float (finite) or bool; strings must be valid Unicode."""
+    if not isinstance(value, (str, int, float, bool)) or (isinstance(value, float) and not np.isfinite(value)):
+        raise TypeError(f"{where}={value!r}: values must be str, int, finite float or bool")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{where}: {value!r} is not valid Unicode text (a lone surrogate)") from None
+    return value
 
 
 @dataclass(frozen=True)
@@ -96,7 +142,12 @@ def refuse_mixed_vectors(fingerprint: str | None, own: str | None, own_name: str
 
 def as_vectors(x: Any, dim: int | None = None) -> np.ndarray:
     """A C-contiguous float32 matrix of vectors; refuses NaN/inf and another dimension."""
-    v = np.asarray(x, dtype=np.float32)
+    if np.iscomplexobj(x):
+        raise TypeError("vectors must be real numbers, not complex")
+    try:
+        v = np.asarray(x, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"vectors must be numbers ({e})") from None
     if v.ndim == 1:
         v = v.reshape(1, -1)
     if v.ndim != 2:
@@ -107,6 +158,25 @@ def as_vectors(x: Any, dim: int | None = None) -> np.ndarray:
     if not np.isfinite(v).all():
         raise ValueError("vectors contain NaN or infinity")
     return np.ascontiguousarray(v)
+
+
+MAX_ID = 512  # bytes of an id in UTF-8 (Milvus' primary key limit; the same on every store)
+
+
+def check_ids(ids: Any, unique: bool = True) -> list[str]:
+    """Ids as a list of non-empty, valid Unicode strings of at most MAX_ID bytes (unique if asked)."""
+    if isinstance(ids, str):
+        raise TypeError("give a list of ids, not one string")
+    ids = list(ids)
+    for i in ids:
+        if not isinstance(i, str) or not i:
+            raise ValueError(f"ids must be non-empty strings, not {i!r}")
+        check_scalar(i, "an id")
+        if len(i.encode("utf-8")) > MAX_ID:
+            raise ValueError(f"ids must be at most {MAX_ID} bytes (UTF-8): {i[:40]!r}...")
+    if unique and len(set(ids)) != len(ids):
+        raise ValueError("ids must be unique within the call")
+    return ids
 
 
 def check_k(k: Any) -> int:
@@ -128,10 +198,7 @@ def check_metadata(metadata: Any, n: int) -> list[dict[str, Scalar]]:
         if not isinstance(m, Mapping):
             raise TypeError(f"metadata must be dicts, not {type(m).__name__}")
         for key, value in m.items():
-            if not isinstance(key, str) or not key.isidentifier() or key in _RESERVED:
-                raise ValueError(f"metadata field {key!r}: use an identifier other than {sorted(_RESERVED)}")
-            if not isinstance(value, (str, int, float, bool)) or (isinstance(value, float) and not np.isfinite(value)):
-                raise TypeError(f"metadata {key}={value!r}: values must be str, int, float or bool")
+            check_scalar(value, f"metadata {check_field(key)}")
         out.append(dict(m))
     return out
 
@@ -142,10 +209,11 @@ def filter_values(flt: Filter) -> dict[str, list[Scalar]]:
         raise TypeError("a filter is a non-empty dict {field: value or list of values}")
     out = {}
     for key, want in flt.items():
+        check_field(key)
         values = list(want) if isinstance(want, (list, tuple, set, frozenset)) else [want]
-        if not values or not all(isinstance(v, (str, int, float, bool)) for v in values):
+        if not values:
             raise TypeError(f"filter {key}={want!r}: give a scalar or a non-empty list of scalars")
-        out[key] = values
+        out[key] = [check_scalar(v, f"filter {key}") for v in values]
     return out
 
 
@@ -167,12 +235,16 @@ class VectorIndex:
     def __init__(self, dim: int, kind: str = "flat", metric: str = "cosine", *, nlist: int = 256,
                  m: int = 32, ef_construction: int = 40, pq_m: int = 48, pq_bits: int = 8,
                  model_name: str | None = None, fingerprint: str | None = None) -> None:
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-            raise ValueError(f"dim must be a positive integer, not {dim!r}")
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not 1 <= dim <= 65_536:
+            raise ValueError(f"dim must be an integer from 1 to 65,536, not {dim!r}")
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
         if metric not in METRICS:
             raise ValueError(f"metric must be one of {METRICS}, not {metric!r}")
+        for name, value, top in (("nlist", nlist, 1 << 20), ("m", m, 512), ("ef_construction", ef_construction, 1 << 16),
+                                 ("pq_m", pq_m, 1 << 12), ("pq_bits", pq_bits, 16)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= top:
+                raise ValueError(f"{name} must be an integer from 1 to {top:,}, not {value!r}")
         if kind == "ivfpq" and dim % pq_m:
             raise ValueError(f"pq_m={pq_m} must divide the dimension {dim}")
         self.dim, self.kind, self.metric = int(dim), kind, metric
@@ -183,13 +255,13 @@ class VectorIndex:
         self._alive = bytearray()                  # row -> 1 while the document exists
         self._row: dict[str, int] = {}             # id -> row, live documents only
         self._codes: dict[str, array] = {}         # metadata field -> value code per row (-1: absent)
-        self._vocab: dict[str, dict[Scalar, int]] = {}
+        self._vocab: dict[str, dict[tuple[str, Scalar], int]] = {}  # field -> value_key -> code
         self._values: dict[str, list[Scalar]] = {}
         self._tombstones: set[int] = set()         # rows deleted but still in the FAISS graph (hnsw)
         self._persisted = bytearray()              # row -> 1 if a segment of the last save holds it (alive or not)
         self._saved: _Saved | None = None
         self._alive_bits: np.ndarray | None = None
-        self._trained: np.ndarray | None = None    # the trained, empty IVF index (saved once)
+        self._trained: np.ndarray | None = None    # the IVF coarse centroids (saved once)
         self.index = self._make()
 
     # -- FAISS objects --------------------------------------------------------------------
@@ -278,8 +350,7 @@ class VectorIndex:
                 raise ValueError(f"need at least {need} vectors to train a {self.kind} index "
                                  f"(nlist={self.params['nlist']}), got {len(v)}")
             self.index.train(v)
-            empty = faiss.clone_index(self.index)  # still empty: small (the centroids, PQ codebooks)
-            self._trained = faiss.serialize_index(empty)
+            self._trained = coarse_centroids(self.index)
 
     def add(self, vectors: Any, ids: Sequence[str] | None = None, texts: Sequence[str | None] | None = None,
             metadata: Sequence[Mapping[str, Scalar] | None] | None = None, fingerprint: str | None = None) -> None:
@@ -294,8 +365,7 @@ class VectorIndex:
         ids = [str(start + i) for i in range(n)] if ids is None else list(ids)
         if len(ids) != n or (texts is not None and len(texts) != n):
             raise ValueError(f"{n} vectors but {len(ids)} ids / {None if texts is None else len(texts)} texts")
-        if not all(isinstance(i, str) and i for i in ids):
-            raise ValueError("ids must be non-empty strings")
+        check_ids(ids, unique=False)
         if len(set(ids)) != n or any(i in self._row for i in ids):
             raise ValueError("ids must be unique (within the call and against the index)")
         meta = check_metadata(metadata, n)
@@ -326,9 +396,9 @@ class VectorIndex:
                 if value is None:
                     codes.append(-1)
                     continue
-                code = vocab.get(value)
+                code = vocab.get(value_key(value))
                 if code is None:
-                    code = vocab[value] = len(values)
+                    code = vocab[value_key(value)] = len(values)
                     values.append(value)
                 codes.append(code)
         self._alive_bits = None
@@ -344,8 +414,7 @@ class VectorIndex:
         if len(ids) != len(v) or (texts is not None and len(texts) != len(v)):
             raise ValueError(f"{len(v)} vectors but {len(ids)} ids / {None if texts is None else len(texts)} texts")
         check_metadata(metadata, len(ids))
-        if not all(isinstance(i, str) and i for i in ids):
-            raise ValueError("ids must be non-empty strings")
+        check_ids(ids, unique=False)
         existing = [i for i in ids if i in self._row]
         if existing:
             self.delete(existing)
@@ -412,7 +481,8 @@ class VectorIndex:
             if key not in self._codes:
                 return np.zeros_like(mask)
             codes = np.frombuffer(self._codes[key], dtype=np.int32)
-            wanted = [self._vocab[key][v] for v in values if v in self._vocab[key]]
+            vocab = self._vocab[key]
+            wanted = [vocab[k] for v in values for k in matching_keys(v) if k in vocab]
             mask &= np.isin(codes, wanted)
         return mask
 
@@ -526,19 +596,21 @@ class VectorIndex:
         files["dead.npy"] = dead
         checkpoint_rows = self._saved.checkpoint_rows if same and not merge else 0
         if self.kind in ("ivf",) and self.index.is_trained:
-            if same and "trained.faiss" in self._saved.files:
-                keep["trained.faiss"] = self._saved.files["trained.faiss"]
+            if same and "trained.npy" in self._saved.files:
+                keep["trained.npy"] = self._saved.files["trained.npy"]
             else:
-                files["trained.faiss"] = self._trained
+                files["trained.npy"] = self._trained
+        saved_checkpoint = {n: i for n, i in (self._saved.files if same else {}).items() if n.startswith("checkpoint-")}
         if self.kind == "ivfpq" or (self.kind == "hnsw" and (
                 len(self._row_id) - checkpoint_rows > CHECKPOINT_LAG * max(len(self._row_id), 1)
-                or "checkpoint.faiss" not in (self._saved.files if same else {}))):
-            files["checkpoint.faiss"] = faiss.serialize_index(self.index)
+                or not saved_checkpoint)):
+            arrays = hnsw_arrays(self.index) if self.kind == "hnsw" else ivfpq_arrays(self.index)
+            files.update({f"checkpoint-{k}.npy": v for k, v in arrays.items()})
             checkpoint_rows = len(self._row_id)
         elif self.kind == "hnsw":
-            keep["checkpoint.faiss"] = self._saved.files["checkpoint.faiss"]  # type: ignore[union-attr]
+            keep.update(saved_checkpoint)
         for name, data in (extra or {}).items():
-            if name in files or name.startswith(("seg-", "dead.", "index.", "trained.", "checkpoint.")):
+            if name in files or name.startswith(("seg-", "dead.", "index.", "trained.", "checkpoint")):
                 raise ValueError(f"extra file name {name!r} is taken by the index")
             files[name] = data
         files["index.json"] = json.dumps(self._header(segments, checkpoint_rows)).encode()
@@ -567,10 +639,12 @@ class VectorIndex:
         folder = Path(folder).resolve()
         saved = read_version(folder)
         try:
-            head = json.loads(saved.data["index.json"])
-            if head.get("format") != FORMAT:
+            head = parse_json(saved.data["index.json"], f"{folder}/index.json")
+            if not isinstance(head, dict):
+                raise TypeError("index.json does not hold an object")
+            if head.get("format") not in (2, FORMAT):
                 raise IndexMismatch(f"{folder} holds an index of format {head.get('format')!r}; this semsim reads "
-                                    f"format {FORMAT}. Re-create it with this version of semsim.")
+                                    f"formats 2 and {FORMAT}. Re-create it with this version of semsim.")
             self = cls(head["dim"], head["kind"], head["metric"], model_name=head["model_name"],
                        fingerprint=head["fingerprint"], **head["params"])
             segments = head["segments"]
@@ -579,25 +653,58 @@ class VectorIndex:
             raise
         except KeyError as e:
             raise IndexMismatch(f"{folder} does not hold a semsim index (no {e} in index.json).") from e
-        except (ValueError, TypeError) as e:
-            raise IndexMismatch(f"{folder}: index.json is not valid ({type(e).__name__}: {e}).") from e
+        except (ValueError, TypeError, AttributeError) as e:
+            raise IndexMismatch(f"{folder}: index.json is not valid ({type(e).__name__}: {str(e)[:200]}).") from e
         if expect_fingerprint and self.fingerprint:
             refuse_other_model(folder, head, expect_fingerprint, "the model you are using")
-        self._restore(folder, saved, segments, next_row, checkpoint_rows)
+        self._restore(folder, saved, segments, next_row, checkpoint_rows, legacy=head["format"] == 2)
         nprobe, ef = head.get("search", {}).get("nprobe"), head.get("search", {}).get("ef_search")
         self.set_search_params(nprobe=nprobe, ef_search=ef)
-        known = {"index.json", "dead.npy", "trained.faiss", "checkpoint.faiss"} | {
-            f"{s['name']}.{x}" for s in segments for x in ("json", "npy")}
+        known = {"index.json", "dead.npy", "trained.npy", "trained.faiss", "checkpoint.faiss"} | {
+            f"{s['name']}.{x}" for s in segments for x in ("json", "npy")} | {
+            n for n in saved.data if n.startswith("checkpoint-")}
         extra = {n: d for n, d in saved.data.items() if n not in known}
         self._saved = _Saved(folder, saved.version, saved.files, segments, checkpoint_rows,
                              {n: bytes(d) for n, d in extra.items() if isinstance(d, bytes)})
         return self
 
+    def _read_arrays(self, folder: Path, data: Mapping[str, Any], next_row: int) -> Any:
+        """The HNSW graph or IVF-PQ codes rebuilt from their checked arrays (semsim/faiss_arrays.py)."""
+        arrays = {n[len("checkpoint-"):-len(".npy")]: d for n, d in data.items() if n.startswith("checkpoint-")}
+        try:
+            build = hnsw_from_arrays if self.kind == "hnsw" else ivfpq_from_arrays
+            return build(self._make(), arrays, next_row)
+        except KeyError as e:
+            raise IndexMismatch(f"{folder} is missing the checkpoint array {e}: the save is incomplete.") from e
+        except (ValueError, TypeError, IndexError, MemoryError) as e:
+            raise IndexMismatch(f"{folder}: the {self.kind} checkpoint does not hold together ({e}).") from e
+
+    def _read_faiss(self, folder: Path, data: Mapping[str, Any], name: str) -> Any:
+        """A FAISS index read from a format-2 file (FAISS's own reader: only for saves you trust),
+        checked to be of this index's kind, dimension and metric."""
+        try:
+            index = faiss.deserialize_index(np.frombuffer(data[name], dtype=np.uint8))
+        except KeyError as e:
+            raise IndexMismatch(f"{folder} is missing {name}: the save is incomplete.") from e
+        except (RuntimeError, MemoryError, AssertionError, IndexError, ValueError, TypeError) as e:
+            raise IndexMismatch(f"{folder}: {name} cannot be read by FAISS ({type(e).__name__}: {str(e)[:200]}).") from e
+        want = {"hnsw": faiss.IndexIDMap2, "ivf": faiss.IndexIVFFlat, "ivfpq": faiss.IndexIVFPQ}[self.kind]
+        inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap2) else None
+        if not isinstance(index, want) or index.d != self.dim or index.metric_type != self._fmetric or (
+                self.kind == "hnsw" and not isinstance(inner, faiss.IndexHNSWFlat)):
+            raise IndexMismatch(f"{folder}: {name} holds a {type(index).__name__} of dimension {index.d}, "
+                                f"not the {self.kind} index of dimension {self.dim} that index.json describes.")
+        return index
+
     def _restore(self, folder: Path, saved: Any, segments: list[dict[str, Any]], next_row: int,
-                 checkpoint_rows: int) -> None:
+                 checkpoint_rows: int, legacy: bool = False) -> None:
         data = saved.data
         try:
             dead = set(np.asarray(data["dead.npy"]).tolist())
+            stored = sum(int(s["rows"]) for s in segments)
+            if not 0 <= next_row <= 64 * stored + MAX_GAP_ROWS:
+                raise IndexMismatch(f"{folder}: index.json counts {next_row:,} rows for {stored:,} stored ones: "
+                                    "the save is damaged or was not written by semsim.")
             ids: list[str | None] = [None] * next_row
             texts: list[str | None] = [None] * next_row
             meta: list[dict[str, Scalar]] = [{} for _ in range(next_row)]
@@ -605,7 +712,7 @@ class VectorIndex:
             in_segment = np.zeros(next_row, dtype=bool)
             vec_parts = []
             for s in segments:
-                docs = json.loads(data[f"{s['name']}.json"])
+                docs = parse_json(data[f"{s['name']}.json"], f"{folder}: segment {s['name']}")
                 rows = np.asarray(docs["rows"], dtype=np.int64)
                 fields = docs["metadata"]
                 if len(docs["ids"]) != len(rows) or len(docs["texts"]) != len(rows) or s["rows"] != len(rows) or (
@@ -630,29 +737,36 @@ class VectorIndex:
                     vec_parts.append((rows[keep], vecs, keep))
         except KeyError as e:
             raise IndexMismatch(f"{folder} is missing {e}: the save is incomplete or not a semsim index.") from e
-        except (ValueError, TypeError) as e:
-            raise IndexMismatch(f"{folder}: a segment is not valid ({type(e).__name__}: {e}).") from e
+        except (ValueError, TypeError, AttributeError, OverflowError) as e:
+            raise IndexMismatch(f"{folder}: a segment is not valid ({type(e).__name__}: {str(e)[:200]}).") from e
         live_ids = [i for i in ids if i is not None]
         if len(set(live_ids)) != len(live_ids):
             raise IndexMismatch(f"{folder}: the same id appears twice: the save does not belong together.")
         if self.kind in ("hnsw", "ivfpq"):
-            try:
-                self.index = faiss.deserialize_index(np.frombuffer(data["checkpoint.faiss"], dtype=np.uint8))
-            except (KeyError, RuntimeError) as e:
-                raise IndexMismatch(f"{folder}: the FAISS checkpoint cannot be read ({e}).") from e
+            self.index = (self._read_faiss(folder, data, "checkpoint.faiss") if legacy
+                          else self._read_arrays(folder, data, next_row))
             in_graph = faiss.vector_to_array(self.index.id_map) if self.kind == "hnsw" else None
+            if in_graph is not None and len(in_graph) and (in_graph.min() < 0 or in_graph.max() >= next_row):
+                raise IndexMismatch(f"{folder}: the HNSW graph holds rows the documents do not: they do not belong together.")
             if self.kind == "ivfpq":  # written at every save: it holds exactly the live rows
-                if self.index.ntotal != int(alive.sum()):
+                coded = ivfpq_arrays(self.index)["rows"] if not legacy else None
+                if self.index.ntotal != int(alive.sum()) or (
+                        coded is not None and not np.array_equal(np.sort(coded), np.flatnonzero(alive))):
                     raise IndexMismatch(f"{folder}: the IVF-PQ codes hold {self.index.ntotal} vectors, the documents "
                                         f"{int(alive.sum())}: they do not belong together.")
             else:
                 self._tombstones = {int(r) for r in in_graph.tolist() if not alive[r]}
         elif self.kind == "ivf":
-            try:
-                self._trained = np.frombuffer(data["trained.faiss"], dtype=np.uint8)
-                self.index = faiss.deserialize_index(self._trained)
-            except (KeyError, RuntimeError) as e:
-                raise IndexMismatch(f"{folder}: the trained IVF quantizer cannot be read ({e}).") from e
+            if legacy:
+                self.index = self._read_faiss(folder, data, "trained.faiss")
+            else:
+                self.index = self._make()
+                try:
+                    set_coarse_centroids(self.index, data["trained.npy"])
+                except (KeyError, ValueError) as e:
+                    raise IndexMismatch(f"{folder}: the IVF centroids are missing or do not fit ({e}).") from e
+                self.index.is_trained = True
+            self._trained = coarse_centroids(self.index)
             self.index.set_direct_map_type(faiss.DirectMap.Hashtable)
         for rows, vecs, keep in vec_parts:
             if self.kind == "hnsw":

@@ -23,15 +23,23 @@ How it stays safe (each rule has a test in tests/test_storage.py):
   reads; old versions are deleted only under the exclusive lock.
 * **No lost updates.** ``save_version(..., expect=v)`` refuses with :class:`StaleSave`
   when the folder's current version is no longer ``v`` (another process saved since).
+* **A failed save leaves nothing behind.** If writing fails (a full disk), the files of the
+  unfinished version are removed at once, so the next save has the space the failed one had.
+* **Crafted folders are refused, not followed.** semsim opens its files without following
+  symbolic links and reads only regular files (a symlink to ``/dev/zero`` or a FIFO named
+  ``.lock`` is refused, never read or waited on), reads at most the size a manifest declares,
+  and refuses JSON nested deeper than its own files ever are.
 
 Locks are POSIX ``flock`` locks (Linux, macOS, WSL), advisory and per open file.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import re
+import stat
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,6 +62,8 @@ WRITER = "semsim"
 _VERSION = re.compile(r"^[0-9a-f]{12}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
 OWN_FILES = (CURRENT, MARKER, ".lock", ".write.lock")
+MAX_RECORD = 64 << 20  # a manifest or intent record larger than this is not one of ours
+_INTENT_START = b'{"writer": "semsim"'
 
 Payload = Union[bytes, np.ndarray]
 
@@ -94,7 +104,7 @@ def write_synced(path: Path, data: Payload) -> str:
     """Write ``data`` to ``path`` and fsync it; returns its sha256. An array goes in .npy format
     when the name ends in ``.npy``; any other bytes-like object (a FAISS buffer) is written raw."""
     h = hashlib.sha256()
-    with open(path, "wb") as f:
+    with os.fdopen(open_nofollow(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "wb") as f:
         if isinstance(data, np.ndarray) and path.name.endswith(".npy"):
             np.save(_Hashing(f, h), data, allow_pickle=False)  # hashed as written: no second pass
         else:
@@ -117,12 +127,56 @@ class _Hashing:
         return self.f.write(b)
 
 
-def file_sha256(path: Path) -> str:
-    """The sha256 of a file, read in 8 MB blocks."""
+def open_nofollow(path: Path, flags: int = os.O_RDONLY) -> int:
+    """``os.open`` that refuses a symbolic link and anything but a regular file (a FIFO, a device).
+
+    Raises :class:`UnsafeFolder` for those, and OSError (FileNotFoundError...) as ``os.open`` does.
+    Opening never blocks: a FIFO is detected, not waited on."""
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError as e:
+        if e.errno in (errno.ELOOP, errno.EMLINK):
+            raise UnsafeFolder(f"{path} is a symbolic link: semsim never follows links inside its folders. "
+                               "Remove it (or save into a new folder).") from None
+        if e.errno == errno.ENXIO:  # a FIFO opened for writing with no reader
+            raise UnsafeFolder(f"{path} is not a regular file (a FIFO?): remove it.") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnsafeFolder(f"{path} is not a regular file (a FIFO, a device or a folder): remove it.")
+    os.set_blocking(fd, True)
+    return fd
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file (no symlink), refusing one larger than ``limit``."""
+    with os.fdopen(open_nofollow(path), "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path.name} is larger than {limit:,} bytes")
+    return data
+
+
+def parse_json(raw: bytes | str, what: str) -> object:
+    """``json.loads`` that turns every failure (bad JSON, deep nesting) into IndexMismatch."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as e:
+        raise IndexMismatch(f"{what} is not valid JSON ({type(e).__name__}: {str(e)[:200]}).") from e
+
+
+def file_sha256(path: Path, size: int | None = None) -> str:
+    """The sha256 of a regular file (no symlink), read in 8 MB blocks; with ``size``, at most that many bytes."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(8 << 20):
+    left = size
+    with os.fdopen(open_nofollow(path), "rb") as f:
+        while left is None or left > 0:
+            block = f.read(8 << 20 if left is None else min(8 << 20, left))
+            if not block:
+                break
             h.update(block)
+            if left is not None:
+                left -= len(block)
     return h.hexdigest()
 
 
@@ -138,13 +192,27 @@ def fsync_dir(folder: Path) -> None:
 @contextmanager
 def flocked(path: Path, shared: bool = False, create: bool = True) -> Iterator[None]:
     """Hold an flock on ``path`` (exclusive, or shared for readers). Without ``create``, a
-    missing lock file means no lock is taken (a read-only copy of a folder still loads)."""
+    missing lock file means no lock is taken (a read-only copy of a folder still loads).
+
+    A shared lock on read-only media (a classroom's shared copy) is taken through a read-only
+    descriptor, or not at all where the lock file cannot be created: nobody can write there."""
     _need_posix()
     try:
-        fd = os.open(path, (os.O_RDWR | os.O_CREAT) if create else os.O_RDONLY, 0o644)
+        fd = open_nofollow(path, (os.O_RDWR | os.O_CREAT) if create else os.O_RDONLY)
     except FileNotFoundError:
         if create:
             raise
+        fd = None
+    except UnsafeFolder:
+        raise
+    except OSError as e:
+        if not shared or e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
+        try:
+            fd = open_nofollow(path, os.O_RDONLY)
+        except FileNotFoundError:
+            fd = None
+    if fd is None:
         yield
         return
     try:
@@ -164,7 +232,7 @@ def lock_is_held(path: Path) -> bool:
     """True if another process holds an exclusive flock on ``path`` right now (never waits)."""
     _need_posix()
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = open_nofollow(path)
     except FileNotFoundError:
         return False
     try:
@@ -186,9 +254,11 @@ def current_version(folder: str | Path) -> str | None:
     """The version ``folder`` currently points to, or None if it holds no save."""
     pointer = Path(folder) / CURRENT
     try:
-        name = pointer.read_text().strip()
+        name = read_limited(pointer, 200).decode("utf-8", "replace").strip()
     except FileNotFoundError:
         return None
+    except ValueError:
+        name = "(too long)"
     version = name.split(".", 1)[0]
     if not _VERSION.match(version) or name != f"{version}.manifest.json":
         raise IndexMismatch(f"{pointer} does not name a semsim manifest ({name[:60]!r}): the folder is damaged.")
@@ -221,8 +291,8 @@ def _claim(folder: Path) -> None:
 def _record(path: Path) -> dict | None:
     """A manifest or intent record semsim wrote, or None for anything else (never trusted to delete)."""
     try:
-        rec = json.loads(path.read_text())
-    except (OSError, ValueError):
+        rec = json.loads(read_limited(path, MAX_RECORD))
+    except (OSError, ValueError, RecursionError, UnsafeFolder):
         return None
     if not isinstance(rec, dict) or not isinstance(rec.get("files"), dict):
         return None
@@ -240,6 +310,15 @@ def _paths_of(rec: dict) -> set[str]:
     return out
 
 
+def _cut_short(path: Path) -> bool:
+    """True for an intent record whose writing stopped early: empty, or the start of what semsim writes."""
+    try:
+        head = read_limited(path, MAX_RECORD)
+    except (OSError, ValueError, UnsafeFolder):
+        return False
+    return _INTENT_START.startswith(head) or (head.startswith(_INTENT_START) and not head.rstrip().endswith(b"}"))
+
+
 def _clean(folder: Path, keep: set[str]) -> None:
     """Delete files listed by semsim's own records of other versions, unless ``keep`` needs them."""
     records = [p for p in folder.iterdir() if _VERSION.match(p.name.split(".", 1)[0])
@@ -249,6 +328,8 @@ def _clean(folder: Path, keep: set[str]) -> None:
             continue
         rec = _record(rec_path)
         if rec is None:
+            if rec_path.name.endswith(".pending.json") and _cut_short(rec_path):
+                rec_path.unlink(missing_ok=True)  # our intent record, cut short (a full disk): it lists nothing
             continue  # not ours: leave it alone
         for p in _paths_of(rec) - keep:
             (folder / p).unlink(missing_ok=True)
@@ -285,18 +366,28 @@ def save_version(folder: str | Path, files: Mapping[str, Payload], keep: Mapping
         version = uuid.uuid4().hex[:12]
         paths = {n: f"{version}.{n}" for n in files}
         intent = {"writer": WRITER, "format": FORMAT, "version": version, "files": {n: {"path": p} for n, p in paths.items()}}
-        write_synced(folder / f"{version}.pending.json", json.dumps(intent).encode())
-        infos: dict[str, FileInfo] = dict(keep or {})
-        for name, data in files.items():
-            target = folder / paths[name]
-            digest = write_synced(target, data)
-            infos[name] = FileInfo(paths[name], target.stat().st_size, digest)
-        manifest = {"writer": WRITER, "format": FORMAT, "version": version, "parent": now,
-                    "files": {n: vars(i) for n, i in infos.items()}}
-        write_synced(folder / f"{version}.manifest.json", json.dumps(manifest, indent=1).encode())
-        fsync_dir(folder)
         tmp = folder / f"{CURRENT}.{version}.tmp"
-        write_synced(tmp, f"{version}.manifest.json\n".encode())
+        ours = [folder / f"{version}.pending.json", *(folder / p for p in paths.values()),
+                folder / f"{version}.manifest.json", tmp]
+        try:
+            write_synced(ours[0], json.dumps(intent).encode())
+            infos: dict[str, FileInfo] = dict(keep or {})
+            for name, data in files.items():
+                target = folder / paths[name]
+                digest = write_synced(target, data)
+                infos[name] = FileInfo(paths[name], target.stat().st_size, digest)
+            manifest = {"writer": WRITER, "format": FORMAT, "version": version, "parent": now,
+                        "files": {n: vars(i) for n, i in infos.items()}}
+            write_synced(folder / f"{version}.manifest.json", json.dumps(manifest, indent=1).encode())
+            fsync_dir(folder)
+            write_synced(tmp, f"{version}.manifest.json\n".encode())
+        except BaseException:
+            for path in ours:  # this version never became current: its files go now (a full disk frees)
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError:
+                    pass
+            raise
         os.replace(tmp, folder / CURRENT)  # the commit point
         fsync_dir(folder)
         with flocked(folder / ".lock"):  # readers hold it shared while they read an old version
@@ -309,9 +400,9 @@ def save_version(folder: str | Path, files: Mapping[str, Payload], keep: Mapping
 def _manifest(folder: Path, version: str) -> dict[str, FileInfo]:
     path = folder / f"{version}.manifest.json"
     try:
-        raw = json.loads(path.read_text())
-    except (OSError, ValueError) as e:
-        raise IndexMismatch(f"{path} cannot be read ({type(e).__name__}: {e}): the folder is damaged.") from e
+        raw = json.loads(read_limited(path, MAX_RECORD))
+    except (OSError, ValueError, RecursionError) as e:
+        raise IndexMismatch(f"{path} cannot be read ({type(e).__name__}: {str(e)[:200]}): the folder is damaged.") from e
     fmt = raw.get("format", 1) if isinstance(raw, dict) else None
     if fmt not in (1, FORMAT):
         raise IndexMismatch(f"{path} has format {fmt!r}; this semsim reads formats 1 and {FORMAT}: "
@@ -322,7 +413,10 @@ def _manifest(folder: Path, version: str) -> dict[str, FileInfo]:
             p = info["path"]
             if not isinstance(p, str) or not _NAME.match(p) or ".." in p:
                 raise ValueError(f"path {p!r} leaves the folder")
-            files[_check_name(name)] = FileInfo(p, int(info["bytes"]), str(info["sha256"]))
+            size = int(info["bytes"])
+            if size < 0:
+                raise ValueError(f"negative size for {p!r}")
+            files[_check_name(name)] = FileInfo(p, size, str(info["sha256"]))
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise IndexMismatch(f"{path} is not a valid semsim manifest ({type(e).__name__}: {e}).") from e
     return files
@@ -337,23 +431,36 @@ def read_version(folder: str | Path, mmap: bool = True) -> Version:
     folder = Path(folder)
     if not (folder / CURRENT).is_file():
         raise IndexMismatch(f"{folder} holds no semsim save (no {CURRENT} file): wrong folder, or it was never saved.")
-    with flocked(folder / ".lock", shared=True, create=False):
-        version = current_version(folder)
-        assert version is not None
-        files = _manifest(folder, version)
-        data: dict[str, Payload] = {}
-        for name, info in files.items():
-            path = folder / info.path
-            try:
-                size = path.stat().st_size
-                digest = file_sha256(path) if size == info.bytes else None
-            except FileNotFoundError as e:
-                raise IndexMismatch(f"{path} is missing: the folder is incomplete (copied in part?).") from e
-            if digest != info.sha256:
-                raise IndexMismatch(f"{path} is truncated or damaged (size or checksum mismatch).")
-            try:
-                data[name] = (np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-                              if name.endswith(".npy") else path.read_bytes())
-            except ValueError as e:
-                raise IndexMismatch(f"{path} is not a valid .npy array ({e}).") from e
+    try:
+        with flocked(folder / ".lock", shared=True, create=False):
+            version = current_version(folder)
+            if version is None:
+                raise IndexMismatch(f"{folder} holds no semsim save any more (its {CURRENT} file went away).")
+            files = _manifest(folder, version)
+            data = {name: _read_payload(folder / info.path, name, info, mmap) for name, info in files.items()}
+    except UnsafeFolder as e:
+        raise IndexMismatch(f"{e} The folder is damaged or was tampered with.") from None
     return Version(folder, version, files, data)
+
+
+def _read_payload(path: Path, name: str, info: FileInfo, mmap: bool) -> Payload:
+    """One payload file, checked against its manifest entry (size first: nothing larger is read)."""
+    try:
+        st = path.lstat()
+        if not stat.S_ISREG(st.st_mode):
+            raise IndexMismatch(f"{path} is a symbolic link or not a regular file: semsim never follows links "
+                                "inside its folders. The folder is damaged or was tampered with.")
+        digest = file_sha256(path, info.bytes) if st.st_size == info.bytes else None
+    except FileNotFoundError as e:
+        raise IndexMismatch(f"{path} is missing: the folder is incomplete (copied in part?).") from e
+    if digest != info.sha256:
+        raise IndexMismatch(f"{path} is truncated or damaged (size or checksum mismatch).")
+    try:
+        if name.endswith(".npy"):
+            return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+        return read_limited(path, info.bytes)
+    except MemoryError:
+        raise
+    except Exception as e:  # numpy's header parser raises ValueError, SyntaxError, TokenError...: all mean damage
+        raise IndexMismatch(f"{path} cannot be read as {'a .npy array' if name.endswith('.npy') else 'a file'} "
+                            f"({type(e).__name__}: {e}).") from e

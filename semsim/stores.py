@@ -12,6 +12,14 @@ collection), refuse to add an id twice, delete all-or-nothing, search with the s
 metadata filters (``{"category": "billing"}``, ``{"lang": ["en", "it"]}``) and return the
 same :class:`~semsim.index.Hit` objects. ``load_store(folder)`` reopens either from a
 folder written by ``store.save(folder)``.
+
+**No expression is built from a user's string.** Milvus selects rows by a boolean
+expression, and pymilvus builds ``id in ['...']`` by pasting the ids in, so an id such as
+``x'] or id not in ['x`` would select every row. Filter templates (``filter_params``) would
+avoid that, but Milvus Lite and the 2.3 server do not read them. So :class:`MilvusStore`
+writes every literal itself through :func:`milvus_string` (one escaping, checked by a round
+trip against both), never lets pymilvus paste ids, accepts only plain identifiers as filter
+keys, and before deleting checks that the expression selects exactly the ids asked for.
 """
 from __future__ import annotations
 
@@ -22,12 +30,13 @@ from typing import Any, Iterable, Mapping, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from .errors import IndexMismatch, SemsimError
-from .index import (Filter, Hit, Scalar, VectorIndex, as_vectors, check_k, check_metadata, filter_values,
-                    refuse_mixed_vectors, refuse_other_model)
-from .storage import current_version, read_version, save_version
+from .index import (MAX_ID, Filter, Hit, Scalar, VectorIndex, as_vectors, check_ids, check_k, check_metadata,
+                    check_scalar, filter_values, matches, refuse_mixed_vectors, refuse_other_model)
+from .storage import current_version, parse_json, read_version, save_version
 
 MAX_TEXT = 65_535  # Milvus VARCHAR limit (bytes)
 BATCH = 2_000      # rows per insert request
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}
 
 
 @runtime_checkable
@@ -60,14 +69,41 @@ def _start_hint(uri: str) -> str:
             " --data <folder>), check the URI and token, or use a local Milvus Lite file such as 'vectors.db'.")
 
 
+def milvus_string(text: str) -> str:
+    """A Milvus string literal that reads back as exactly ``text`` (double quotes; backslash,
+    quote, newline and carriage return escaped; every other character, non-ASCII included, as is)."""
+    if not isinstance(text, str):
+        raise TypeError(f"expected a string, not {type(text).__name__}")
+    check_scalar(text, "a string")  # valid Unicode
+    return '"' + "".join(_ESCAPES.get(ch, ch) for ch in text) + '"'
+
+
+def milvus_literal(value: Scalar) -> str:
+    """A checked scalar as a Milvus literal."""
+    value = check_scalar(value, "a filter value")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return milvus_string(value)
+
+
+def ids_expression(ids: Sequence[str]) -> str:
+    """``id in [...]`` with every id written by :func:`milvus_string`."""
+    return "id in [" + ", ".join(milvus_string(i) for i in ids) + "]"
+
+
 def milvus_filter(flt: Filter | None) -> str:
-    """The Milvus boolean expression of a semsim filter (fields live in the JSON field ``meta``)."""
+    """The Milvus boolean expression of a semsim filter (fields live in the JSON field ``meta``).
+
+    Keys are checked to be plain identifiers and values are written as literals by semsim, so
+    no part of the expression comes from a user's string unescaped."""
     if flt is None:
         return ""
     parts = []
-    for key, values in filter_values(flt).items():
+    for key, values in filter_values(flt).items():  # filter_values checks keys and values
         field = f'meta["{key}"]'
-        either = [f"{field} == {json.dumps(v)}" for v in values]  # an or-chain: Milvus Lite has no 'in' on JSON
+        either = [f"{field} == {milvus_literal(v)}" for v in values]  # Milvus Lite has no 'in' on JSON
         parts.append(either[0] if len(either) == 1 else "(" + " or ".join(either) + ")")
     return " and ".join(parts)
 
@@ -120,7 +156,7 @@ class MilvusStore:
                 raise ValueError(f"collection {collection!r} does not exist at {self.uri}: give dim= to create it")
             self.dim, self.fingerprint, self.model_name = int(dim), fingerprint, model_name
             schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-            schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=512)
+            schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=MAX_ID)
             schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
             schema.add_field("text", DataType.VARCHAR, max_length=MAX_TEXT)
             schema.add_field("meta", DataType.JSON)
@@ -140,12 +176,20 @@ class MilvusStore:
                                        f"{_start_hint(self.uri)}") from e
             raise
 
+    def _select(self, ids: Sequence[str], fields: Sequence[str] = ("id",)) -> list[dict[str, Any]]:
+        """The rows with these ids, by an expression semsim wrote; refuses one that selects any other row."""
+        rows = self._call("a lookup", self.client.query, self.collection, filter=ids_expression(ids),
+                          output_fields=list(fields))
+        stray = {r["id"] for r in rows} - set(ids)
+        if stray:
+            raise SemsimError(f"a lookup of {len(ids)} ids in collection {self.collection!r} selected other rows "
+                              f"({sorted(stray)[:3]}): refusing to go on. Please report this as a bug of semsim.")
+        return rows
+
     def _existing(self, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
         for lo in range(0, len(ids), BATCH):
-            rows = self._call("a lookup", self.client.query, self.collection, ids=list(ids[lo:lo + BATCH]),
-                              output_fields=["id"])
-            found.update(r["id"] for r in rows)
+            found.update(r["id"] for r in self._select(ids[lo:lo + BATCH]))
         return found
 
     def _rows(self, vectors: Any, ids: Sequence[str], texts: Sequence[str | None] | None,
@@ -154,12 +198,13 @@ class MilvusStore:
         v = as_vectors(vectors, self.dim)
         if (np.linalg.norm(v, axis=1) == 0).any():
             raise ValueError("a zero vector has no direction (an empty text?); cosine is undefined")
-        ids = list(ids)
+        ids = check_ids(ids)
         texts = list(texts) if texts is not None else [None] * len(ids)
         if len(ids) != len(v) or len(texts) != len(v):
             raise ValueError(f"{len(v)} vectors but {len(ids)} ids / {len(texts)} texts")
-        if not all(isinstance(i, str) and i and len(i.encode()) <= 512 for i in ids) or len(set(ids)) != len(ids):
-            raise ValueError("ids must be unique non-empty strings of at most 512 bytes")
+        for t in texts:
+            if t is not None:
+                check_scalar(t, "a text")
         too_long = [i for i, t in zip(ids, texts) if t is not None and len(t.encode()) > MAX_TEXT]
         if too_long:
             raise ValueError(f"texts longer than {MAX_TEXT} bytes (Milvus' limit): ids {too_long[:5]}")
@@ -191,12 +236,12 @@ class MilvusStore:
         """Delete by id (duplicates count once); unknown ids raise KeyError and nothing is deleted."""
         if isinstance(ids, str):
             raise TypeError("delete() takes a list of ids, not one string")
-        ids = list(dict.fromkeys(ids))
-        unknown = set(ids) - self._existing(ids)
+        ids = list(dict.fromkeys(check_ids(ids, unique=False)))
+        unknown = set(ids) - self._existing(ids)   # also proves each batch's expression selects only these ids
         if unknown:
             raise KeyError(f"unknown ids: {sorted(unknown)[:5]} (nothing was deleted)")
         for lo in range(0, len(ids), BATCH):
-            self._call("a delete", self.client.delete, self.collection, ids=ids[lo:lo + BATCH])
+            self._call("a delete", self.client.delete, self.collection, filter=ids_expression(ids[lo:lo + BATCH]))
         return len(ids)
 
     def search(self, queries: Any, k: int = 10, fingerprint: str | None = None,
@@ -206,14 +251,22 @@ class MilvusStore:
         k = min(check_k(k), 16_384)
         q = as_vectors(queries, self.dim)
         expr = milvus_filter(filter)
-        res = self._call("a search", self.client.search, self.collection, data=q.tolist(), limit=k, filter=expr,
+        wanted = filter_values(filter) if filter is not None else None
+        # Milvus Lite reads `true == 1` as Python does; the server and the FAISS store do not. Every hit is
+        # checked against the filter by semsim's own rule, over-fetching a little where numbers are involved.
+        loose = wanted is not None and any(isinstance(v, (bool, int, float)) for vs in wanted.values() for v in vs)
+        limit = min(2 * k, 16_384) if loose else k
+        res = self._call("a search", self.client.search, self.collection, data=q.tolist(), limit=limit, filter=expr,
                          output_fields=["text", "meta"], search_params={"params": self.search_params})
-        return [[Hit(h["id"], float(h["distance"]), h["entity"].get("text") or None, h["entity"].get("meta") or {})
+        hits = [[Hit(h["id"], float(h["distance"]), h["entity"].get("text") or None, h["entity"].get("meta") or {})
                  for h in row] for row in res]
+        return [[h for h in row if wanted is None or matches(h.metadata, wanted)][:k] for row in hits]
 
     def get(self, doc_id: str) -> tuple[str | None, dict[str, Scalar]]:
         """(text, metadata) of one document; KeyError if it is not in the collection."""
-        rows = self._call("a lookup", self.client.query, self.collection, ids=[doc_id], output_fields=["text", "meta"])
+        if not isinstance(doc_id, str) or not doc_id:
+            raise KeyError(doc_id)
+        rows = self._select(check_ids([doc_id]), ("id", "text", "meta"))
         if not rows:
             raise KeyError(doc_id)
         return rows[0].get("text") or None, rows[0].get("meta") or {}
@@ -223,7 +276,12 @@ class MilvusStore:
         return int(rows[0]["count(*)"])
 
     def __contains__(self, doc_id: object) -> bool:
-        return isinstance(doc_id, str) and bool(self._existing([doc_id]))
+        if not isinstance(doc_id, str) or not doc_id:
+            return False
+        try:
+            return bool(self._existing(check_ids([doc_id])))
+        except (ValueError, TypeError):
+            return False
 
     def flush(self) -> None:
         """Make every acknowledged write durable in the collection's storage now."""
@@ -261,7 +319,9 @@ def load_store(folder: str | Path, expect_fingerprint: str | None = None, token:
     if "store.json" not in saved.files:
         raise IndexMismatch(f"{folder} holds a semsim save, but neither an index nor a store reference.")
     try:
-        ref = json.loads(saved.data["store.json"])
+        ref = parse_json(saved.data["store.json"], f"{folder}: store.json")
+        if not isinstance(ref, dict):
+            raise TypeError("store.json does not hold an object")
         if ref.get("kind") != "milvus":
             raise ValueError(f"unknown store kind {ref.get('kind')!r}")
         if expect_fingerprint and ref["fingerprint"]:

@@ -196,12 +196,12 @@ def test_hnsw_checkpoint_is_rewritten_only_when_it_lags(tmp_path):
     idx.save(tmp_path / "s")
     idx.add(rand(50, seed=4), ids=[f"a{i}" for i in range(50)])  # 5 % newer than the checkpoint
     v2 = idx.save(tmp_path / "s")
-    assert "checkpoint.faiss" not in written(tmp_path / "s", v2)
+    assert "checkpoint-vectors.npy" not in written(tmp_path / "s", v2)
     back = VectorIndex.load(tmp_path / "s")  # the checkpoint plus the 50 rows added on load
     assert len(back) == 1050 and back.search(rand(50, seed=4)[7:8], 1)[0][0].id == "a7"
     back.add(rand(100, seed=5), ids=[f"b{i}" for i in range(100)])  # now > 10 % newer
     v3 = back.save(tmp_path / "s")
-    assert "checkpoint.faiss" in written(tmp_path / "s", v3)
+    assert "checkpoint-vectors.npy" in written(tmp_path / "s", v3)
 
 
 def test_segments_are_merged_when_many_or_mostly_deleted(tmp_path):

@@ -136,8 +136,90 @@ def test_the_engine_runs_on_every_store(make_store, tmp_path):
 def test_milvus_filter_expressions():
     assert milvus_filter({"lang": "it"}) == 'meta["lang"] == "it"'
     assert milvus_filter({"n": [1, 2], "ok": True}) == '(meta["n"] == 1 or meta["n"] == 2) and meta["ok"] == true'
+    assert milvus_filter({"name": 'a"b\\c\nd'}) == r'meta["name"] == "a\"b\\c\nd"'
+    assert milvus_filter({"city": "café"}) == 'meta["city"] == "café"'       # as is, not \u00e9
     with pytest.raises(TypeError):
         milvus_filter({"lang": []})
+    with pytest.raises(ValueError, match="plain identifier"):
+        milvus_filter({'tenant"] != "zzz" or meta["tenant': "alice"})
+
+
+# -- issue 22: ids and filters that cannot widen a result, on every store -------------------------
+AWKWARD_IDS = ["O'Brien", 'say "hi"', "a\\b", "trailing\\", "x]", "[y", "new\nline", "cr\rhere", "tab\there",
+               "café", "日本語", "emoji 🙂", "zero\u200bwidth", "nul\x00byte", "  spaced  ", "id in ['a']"]
+INJECTIONS = ["nothing', 'd3", 'nothing", "d3', "zz'] or id not in ['zz", 'zz"] or id not in ["zz', "d3' or '1'=='1"]
+
+
+def test_awkward_ids_round_trip_on_every_store(make_store):
+    s = filled(make_store)
+    s.add(unit(len(AWKWARD_IDS), seed=3), AWKWARD_IDS, [f"awk {i}" for i in range(len(AWKWARD_IDS))])
+    assert len(s) == 30 + len(AWKWARD_IDS)
+    for n, i in enumerate(AWKWARD_IDS):
+        assert i in s and s.get(i) == (f"awk {n}", {}), repr(i)
+    found = s.search(unit(len(AWKWARD_IDS), seed=3), k=1)
+    assert [row[0].id for row in found] == AWKWARD_IDS
+    assert s.delete(AWKWARD_IDS[:8]) == 8 and len(s) == 30 + len(AWKWARD_IDS) - 8
+    assert not any(i in s for i in AWKWARD_IDS[:8]) and all(i in s for i in AWKWARD_IDS[8:])
+    s.upsert(unit(2, seed=4), AWKWARD_IDS[8:10], ["again 8", "again 9"])
+    assert s.get(AWKWARD_IDS[9])[0] == "again 9" and len(s) == 30 + len(AWKWARD_IDS) - 8
+
+
+def test_ids_crafted_as_expressions_select_nothing_else(make_store):
+    s = filled(make_store)
+    for bad in INJECTIONS:
+        assert bad not in s
+        with pytest.raises(KeyError):
+            s.get(bad)
+        with pytest.raises(KeyError, match="nothing was deleted"):
+            s.delete([bad])
+    assert len(s) == 30
+    s.upsert(unit(len(INJECTIONS), seed=9), INJECTIONS, INJECTIONS)        # stored as ordinary ids
+    assert len(s) == 30 + len(INJECTIONS) and all(s.get(i)[0] == i for i in INJECTIONS)
+    assert s.delete(INJECTIONS) == len(INJECTIONS) and len(s) == 30      # exactly those, not every row
+    assert all(f"d{i}" in s for i in range(30))
+
+
+@pytest.mark.parametrize("bad", ["", 7, None, "a" * 513, "é" * 257, "lone \ud800 surrogate"])
+def test_invalid_ids_are_refused_the_same_way(make_store, bad):
+    s = filled(make_store)
+    with pytest.raises((ValueError, TypeError)):
+        s.add(unit(1, seed=2), [bad], ["t"])
+    with pytest.raises((ValueError, TypeError)):
+        s.upsert(unit(1, seed=2), [bad], ["t"])
+    assert len(s) == 30
+
+
+@pytest.mark.parametrize("key", ['tenant"] != "zzz" or meta["tenant', "a b", "é", "1x", "x-y", "id", "", "k" * 65])
+def test_filter_keys_that_are_not_identifiers_are_refused(make_store, key):
+    s = filled(make_store)
+    with pytest.raises((ValueError, TypeError)):
+        s.search(unit(1), 5, filter={key: "alice"})
+    with pytest.raises((ValueError, TypeError)):
+        s.add(unit(1, seed=2), ["m"], ["t"], [{key: "x"}])
+    assert len(s) == 30
+
+
+def test_filter_values_never_widen_and_non_ascii_values_match(make_store):
+    s = make_store()
+    values = ["alice", "café", "日本", "🙂", "zero\u200bwidth", "nul\x00x", 'q"uote', "back\\slash",
+              "alice\" or meta[\"tenant\"] != \"", "new\nline"]
+    s.add(unit(len(values)), [f"v{i}" for i in range(len(values))], values, [{"tenant": v} for v in values])
+    for i, v in enumerate(values):
+        hits = s.search(unit(1), k=20, filter={"tenant": v})[0]
+        assert [h.id for h in hits] == [f"v{i}"], repr(v)
+    assert s.search(unit(1), k=20, filter={"tenant": 'zzz" or meta["tenant"] != "zzz'})[0] == []
+
+
+def test_true_one_and_one_point_zero(make_store):
+    s = make_store()
+    flags = [True, 1, 1.0, "1", False, 0]
+    s.add(unit(len(flags)), [f"f{i}" for i in range(len(flags))], None, [{"flag": f} for f in flags])
+    ids = lambda value: sorted(h.id for h in s.search(unit(1), k=10, filter={"flag": value})[0])
+    assert ids(True) == ["f0"] and ids(False) == ["f4"]
+    assert ids(1) == ids(1.0) == ["f1", "f2"]          # equal numbers, as in JSON; never the boolean
+    assert ids("1") == ["f3"] and ids(0) == ["f5"]
+    assert [s.get(f"f{i}")[1]["flag"] for i in range(len(flags))] == flags
+    assert [type(s.get(f"f{i}")[1]["flag"]) for i in range(len(flags))] == [type(f) for f in flags]
 
 
 def test_an_unreachable_server_gives_one_clear_error():
