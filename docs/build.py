@@ -1,25 +1,35 @@
-"""Build the course website: `make book` (or python docs/build.py [--out build/book]).
+"""Build the course website: `make book` (or python docs/build.py [--out build/book] [--notebooks DIR]).
 
+Needs Python packages only (no Node, no network):
 1. Copies the twelve notebooks into a build folder, stripping saved widget state (which
-   would make pages fetch require.js from a CDN); widget outputs keep their text form.
-2. Writes the landing page: the course map (time and peak memory per notebook, from
-   benchmarks/results/course_budget.md; models and data per notebook), the two commands,
-   and links to the references and the instructor guide.
-3. Copies a local MathJax (npm package ``mathjax@3``, installed once into build/npm).
+   would make pages fetch require.js from a CDN); widget outputs keep their text form. Plots
+   get alt text from their titles; paths such as `benchmarks/results/engine.md` and "the
+   README" in the text become links.
+2. Writes the landing page: the course map (study time, and compute time and peak memory per
+   notebook, from benchmarks/results/course_budget.md; models and data per notebook), the
+   two commands, a download of the whole course, and links to the references, the instructor
+   guide and the measurement tables.
+3. Copies a local MathJax from the pip package ``django-static-mathjax`` (MathJax 3.2.2, with
+   its Apache-2.0 licence) and the site's own style sheet.
 4. Runs Sphinx with warnings as errors (-W --keep-going) into ``<out>/html``.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MATHJAX = "mathjax@3.2.2"
+DOCS = ROOT / "docs"
+DEFAULT_REPO_URL = "https://github.com/semsim-course/semsim"
+COURSE_ZIP = "semsim-course.zip"
 
 # What each notebook needs: models and data (the budget table gives time and memory).
 NEEDS = {
@@ -38,23 +48,32 @@ NEEDS = {
 }
 
 
-DEFAULT_REPO_URL = "https://github.com/semsim-course/semsim"
+def repo_url(warn: bool = False) -> str:
+    """The repository's web address for the site's buttons: $SEMSIM_REPO_URL, else git's origin if hosted.
 
-
-def repo_url() -> str:
-    """The repository's web address for the site's buttons: $SEMSIM_REPO_URL, else git's origin if hosted."""
-    import os
-
+    With ``warn``, says on stderr when the buttons fall back to the default address (a clone of a local
+    folder, or no git): Binder and the repository links would then open someone else's copy.
+    """
     if os.environ.get("SEMSIM_REPO_URL"):
         return os.environ["SEMSIM_REPO_URL"]
     try:
         url = subprocess.run(["git", "remote", "get-url", "origin"], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return DEFAULT_REPO_URL
-    url = re.sub(r"^git@github\.com:", "https://github.com/", url).removesuffix(".git")
+        url = ""
+    url = re.sub(r"^git@([^:]+):", r"https://\1/", url).removesuffix(".git")
     # The theme's buttons need https://host/owner/repo; a local clone's origin (a path) has no such page.
-    return url if re.fullmatch(r"https://[^/]+/[^/]+/[^/]+", url) else DEFAULT_REPO_URL
+    if re.fullmatch(r"https://[^/]+/[^/]+/[^/]+", url):
+        return url
+    if warn:
+        print(f"warning: git's origin ({url or 'none'}) is not a web address, so the site's Binder, repository "
+              f"and 'report a problem' links point at the default {DEFAULT_REPO_URL}. Set "
+              "SEMSIM_REPO_URL=https://host/owner/repo to point them at your copy.", file=sys.stderr)
+    return DEFAULT_REPO_URL
+
+
+def repo_branch() -> str:
+    return os.environ.get("SEMSIM_REPO_BRANCH", "main")
 
 
 def strip_widgets(nb: dict) -> dict:
@@ -69,6 +88,57 @@ def strip_widgets(nb: dict) -> dict:
     return nb
 
 
+def _plot_words(code: str, call: str) -> str:
+    m = re.search(r"(?:" + call + r""")\(\s*f?(["'])(.+?)\1""", code)
+    return re.sub(r"\{[^}]*\}", "…", m.group(2)).strip() if m else ""
+
+
+def alt_texts(nb: dict, number: str) -> dict:
+    """Give every plot output alt text (title and axes from the code; else its section), unless it has one."""
+    section = ""
+    for cell in nb["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            section = next((h.lstrip("# ").strip() for h in reversed(source.splitlines()) if h.startswith("#")), section)
+            continue
+        if not any(k.startswith("image/") for out in cell.get("outputs", []) for k in out.get("data", {})):
+            continue
+        image = cell.setdefault("metadata", {}).setdefault("mystnb", {}).setdefault("image", {})
+        if "alt" in image:
+            continue
+        title = _plot_words(source, r"(?:set_title|suptitle|\.title)")
+        x, y = _plot_words(source, r"set_xlabel|xlabel"), _plot_words(source, r"set_ylabel|ylabel")
+        axes = "; ".join(p for p in (f"x: {x}" if x else "", f"y: {y}" if y else "") if p)
+        image["alt"] = (f"Plot: {title}" if title else "Plot") + (f" ({axes})" if axes else "") + (
+            f". Notebook {number}, section “{section}”." if section else f". Notebook {number}.")
+    return nb
+
+
+def link_paths(text: str, depth: int, url: str, branch: str) -> str:
+    """Make repository paths in markdown links: result tables to their page on the site, other files
+    (and "the README") to the repository. ``depth`` is how many folders below the site's root the page is."""
+    up = "../" * depth
+
+    def path_link(m: re.Match) -> str:
+        path = m.group(1)
+        if not (ROOT / path).exists():
+            return m.group(0)
+        if re.fullmatch(r"benchmarks/results/[\w.-]+\.md", path):
+            return f"[`{path}`]({up}{path})"
+        return f"[`{path}`]({url}/blob/{branch}/{path})"
+
+    # inline code that is a path in the repository (not already inside a link's text)
+    text = re.sub(r"(?<!\[)`((?:benchmarks|semsim|tests|docs|notebooks|binder)/[\w./-]+)`(?!\])", path_link, text)
+    return re.sub(r"(?<![\[\w/])(the README)(?!\]|\.md)", rf"[\1]({url}#readme)", text)
+
+
+def study_minutes(nb: Path) -> int | None:
+    """The learner time a notebook states at its top ("**Estimated time:** 30 minutes")."""
+    first = "".join(json.loads(nb.read_text())["cells"][0]["source"])
+    m = re.search(r"Estimated time:\**\s*(?:about\s+)?(\d+)\s*min", first)
+    return int(m.group(1)) if m else None
+
+
 def budget() -> dict[str, tuple[str, str]]:
     """(seconds, peak MB) per notebook from the budget results; a later table's row for a notebook wins."""
     path = ROOT / "benchmarks" / "results" / "course_budget.md"
@@ -80,36 +150,51 @@ def budget() -> dict[str, tuple[str, str]]:
     return out
 
 
-def landing(notebooks: list[Path]) -> str:
+def hours(minutes: int) -> str:
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def landing(notebooks: list[Path], url: str, results: list[Path]) -> str:
     times = budget()
-    rows = []
+    rows, total = [], 0
     for nb in notebooks:
         num = nb.name[:2]
         title = next((line.lstrip("# ").strip() for line in "".join(
             json.loads(nb.read_text())["cells"][0]["source"]).splitlines() if line.startswith("# ")), nb.stem)
+        minutes = study_minutes(nb)
+        total += minutes or 0
         secs, mb = times.get(num, ("?", "?"))
         models, data = NEEDS.get(num, ("", ""))
-        rows.append(f"| [{title}](notebooks/{nb.stem}.ipynb) | {secs} | {mb} | {models} | {data} |")
+        rows.append(f"| [{title}](notebooks/{nb.stem}.ipynb) | {minutes or '?'} min | {secs} | {mb} | {models} | {data} |")
+    rows.append(f"| **whole course** | **{hours(total)}** | | | | |")
     toc = "\n".join(f"notebooks/{nb.stem}" for nb in notebooks)
+    tables = "\n".join(f"benchmarks/results/{p.stem}" for p in results)
     return f"""# semsim: semantic similarity and sentence embeddings, measured
 
 An open course in twelve notebooks. Every number is measured on the machine that runs it,
 every claim is checked by an assertion, and the whole course runs offline on a CPU.
-Read it here; run it yourself with `make course` (see the README), or launch a page on
-Binder with the rocket button at the top of each notebook.
+Read it here; run it yourself with `make course` (see [the README]({url}#readme)), or launch a
+page on Binder with the rocket button at the top of each notebook.
+
+**Take the whole course with you:** {{download}}`download the course (zip) <{COURSE_ZIP}>`, the notebooks,
+the `semsim` package and the set-up files in one archive; unpack it and run `make course`.
+Each page's download button gives that one notebook. Found a mistake, or stuck? Every page has a
+*report a problem or ask a question* link at its end.
 
 ## Course map
 
-Compute per notebook, measured by `benchmarks/course_budget.py` on a 2-core CPU (headless,
+Study time is the learner time each notebook states at its top (exercises not included).
+Compute per notebook was measured by `benchmarks/course_budget.py` on a 2-core CPU (headless,
 caches warm; seconds from the kernel's start to the end of the last cell; peak memory of the
-kernel and the processes it starts, with the pages they share counted once). Everything runs
-offline once the course is installed.
+kernel and the processes it starts, with the pages they share counted once): see
+[the budget table](benchmarks/results/course_budget.md). Everything runs offline once the
+course is installed.
 
-| notebook | seconds | peak memory (MB) | models | data |
-|---|---|---|---|---|
+| notebook | study time | compute (s) | peak memory (MB) | models | data |
+|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-Each notebook ends with exercises (solutions folded) and a short self-check quiz.
+Each notebook ends with exercises (solutions folded) and a short self-check quiz that scores.
 [References](REFERENCES.md) lists every quoted figure; the [instructor guide](INSTRUCTORS.md)
 has schedules and a set-up checklist.
 
@@ -127,45 +212,88 @@ has schedules and a set-up checklist.
 REFERENCES
 INSTRUCTORS
 ```
+
+```{{toctree}}
+:maxdepth: 1
+:caption: Measurements
+
+{tables}
+```
 """
 
 
-def mathjax(static: Path, cache: Path) -> None:
-    es5 = cache / "node_modules" / "mathjax" / "es5"
-    if not (es5 / "tex-chtml.js").is_file():
-        cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(cache), MATHJAX],
-                       check=True)
+def mathjax(static: Path) -> None:
+    """MathJax 3.2.2 from the pip package django-static-mathjax: the one script the site loads, its fonts
+    and its licence (Apache-2.0)."""
+    spec = importlib.util.find_spec("mathjax")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax" if spec else None
+    if folder is None or not (folder / "es5" / "tex-chtml.js").is_file():
+        raise SystemExit("make book needs a local MathJax: pip install django-static-mathjax==3.2.2.1 "
+                         "(it is in requirements.txt; `make install` installs it)")
     target = static / "mathjax"
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(es5 / "tex-chtml.js", target / "tex-chtml.js")
-    shutil.copytree(es5 / "output" / "chtml" / "fonts", target / "output" / "chtml" / "fonts", dirs_exist_ok=True)
+    shutil.copy(folder / "es5" / "tex-chtml.js", target / "tex-chtml.js")
+    shutil.copy(folder / "LICENSE", target / "LICENSE")
+    shutil.copytree(folder / "es5" / "output" / "chtml" / "fonts" / "woff-v2",
+                    target / "output" / "chtml" / "fonts" / "woff-v2", dirs_exist_ok=True)
 
 
-def build(out: Path) -> Path:
+def course_zip(target: Path, notebooks: list[Path]) -> None:
+    """The whole course in one zip: the committed tree (git archive), else the notebooks alone."""
+    try:
+        subprocess.run(["git", "archive", "--format=zip", "--prefix=semsim/", "-o", str(target), "HEAD"],
+                       cwd=ROOT, check=True, capture_output=True)
+        return
+    except (OSError, subprocess.CalledProcessError):
+        print("warning: not a git checkout; the course download holds the notebooks only", file=sys.stderr)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+        for nb in notebooks:
+            z.write(nb, f"semsim/notebooks/{nb.name}")
+
+
+def copy_markdown(source: Path, target: Path, depth: int, url: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(link_paths(source.read_text(), depth, url, repo_branch()))
+
+
+def build(out: Path, notebooks_dir: Path | None = None) -> Path:
+    """Build the site into ``out``/html from the notebooks in ``notebooks_dir`` (default: notebooks/)."""
     src = out / "src"
     if src.exists():
         shutil.rmtree(src)
     (src / "notebooks").mkdir(parents=True)
-    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    url = repo_url(warn=True)
+    notebooks = sorted((notebooks_dir or ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     for nb in notebooks:
-        (src / "notebooks" / nb.name).write_text(json.dumps(strip_widgets(json.loads(nb.read_text())), indent=1))
-    shutil.copy(ROOT / "notebooks" / "REFERENCES.md", src / "REFERENCES.md")
-    shutil.copy(ROOT / "INSTRUCTORS.md", src / "INSTRUCTORS.md")
-    shutil.copy(ROOT / "docs" / "conf.py", src / "conf.py")
-    (src / "index.md").write_text(landing(notebooks))
-    mathjax(src / "_static", ROOT / "build" / "npm")
+        book = alt_texts(strip_widgets(json.loads(nb.read_text())), nb.name[:2])
+        for cell in book["cells"]:
+            if cell["cell_type"] == "markdown":
+                cell["source"] = link_paths("".join(cell["source"]), 1, url, repo_branch())
+        (src / "notebooks" / nb.name).write_text(json.dumps(book, indent=1))
+    copy_markdown(ROOT / "notebooks" / "REFERENCES.md", src / "REFERENCES.md", 0, url)
+    copy_markdown(ROOT / "INSTRUCTORS.md", src / "INSTRUCTORS.md", 0, url)
+    results = sorted((ROOT / "benchmarks" / "results").glob("*.md"))
+    for table in results:
+        copy_markdown(table, src / "benchmarks" / "results" / table.name, 2, url)
+    shutil.copy(DOCS / "conf.py", src / "conf.py")
+    shutil.copytree(DOCS / "_static", src / "_static")
+    shutil.copytree(DOCS / "_templates", src / "_templates")
+    (src / "index.md").write_text(landing(notebooks, url, results))
+    course_zip(src / COURSE_ZIP, notebooks)
+    mathjax(src / "_static")
     html = out / "html"
-    env = {"SEMSIM_REPO_URL": repo_url()}
+    env = {**os.environ, "SEMSIM_REPO_URL": url, "SEMSIM_REPO_BRANCH": repo_branch()}
     cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(src), str(html)]
-    subprocess.run(cmd, check=True, env={**__import__("os").environ, **env})
+    subprocess.run(cmd, check=True, env=env)
     return html
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "build" / "book"))
-    html = build(Path(ap.parse_args().out))
+    ap.add_argument("--notebooks", type=Path, help="build from the notebooks in this folder (default: notebooks/)")
+    args = ap.parse_args()
+    html = build(Path(args.out), args.notebooks)
     print(f"the site is in {html} (open index.html)")
     return 0
 

@@ -1,0 +1,1 @@
+"""The course's own tools: exercise checkers, quizzes, measuring, the doctor, plots, synthetic data."""
