@@ -1,7 +1,7 @@
 """Encoding paths for all-MiniLM-L6-v2 on the CPU: speed and quality, side by side.
 
-Paths: plain ``SentenceTransformer.encode``; torch dynamic int8 (``semsim.quantize.quantize_int8``);
-ONNX Runtime float and int8 (``semsim.onnx_encoder``). Speed: sentences per second by
+Paths: plain ``SentenceTransformer.encode``; torch dynamic int8 (``semsim.models.quantize.quantize_int8``);
+ONNX Runtime float and int8 (``semsim.models.onnx``). Speed: sentences per second by
 batch size for short texts (one STS-B sentence) and long ones (five joined), median of
 ``--repeat`` runs per cell after a warm-up, every path measured in the same process one
 after the other, so the ratios compare like with like. Quality: STS-B test Spearman for
@@ -22,10 +22,10 @@ from sentence_transformers import SentenceTransformer
 from _common import markdown_table, median_seconds, write_results
 from semsim.data import load_stsb
 from semsim.evaluation import correlations, paired_bootstrap_diff
-from semsim.locate import resolve
-from semsim.models import load_model, quiet_loading
-from semsim.onnx_encoder import onnx_encoder
-from semsim.quantize import quantize_int8
+from semsim.models.locate import resolve
+from semsim.models.load import load_model, quiet_loading
+from semsim.models.onnx import onnx_encoder
+from semsim.models.quantize import quantize_int8
 
 
 def cpu_int8_features() -> str:

@@ -7,7 +7,7 @@ held out of every index, are the queries. Corpora:
 
 * **100k** — 100,000 real embeddings;
 * **1M** — all the real embeddings plus synthetic ones up to 1,000,000, each a mixture of
-  two real embeddings (``semsim.synthetic``): they keep the real layout but add many
+  two real embeddings (``semsim.course.synthetic``): they keep the real layout but add many
   near-duplicates, which makes approximate search easier than on a real 1M corpus.
 
 Tables (medians over ``--repeat`` runs; ratios measured side by side in one run):
@@ -40,13 +40,13 @@ import pandas as pd
 import psutil
 
 from _common import RESULTS, markdown_table, median_seconds, write_results
-from semsim.cache import EmbeddingCache, cached_encoder
+from semsim.models.cache import EmbeddingCache, cached_encoder
 from semsim.data import LANGUAGES, SPLITS, load_corpus, load_stsb
-from semsim.engine import SearchEngine
+from semsim.search.engine import SearchEngine
 from semsim.evaluation import recall_at_k
-from semsim.index import VectorIndex
-from semsim.models import load_model
-from semsim.synthetic import corpus_shaped_vectors
+from semsim.search.index import VectorIndex
+from semsim.models.load import load_model
+from semsim.course.synthetic import corpus_shaped_vectors
 
 N_QUERIES = 500
 

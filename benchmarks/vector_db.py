@@ -9,7 +9,7 @@ memory (resident memory of this process for FAISS; of the whole server process t
 Milvus).
 
 Milvus Lite 3.x is a Python re-implementation of Milvus on FAISS; the server is the C++
-Milvus 2.3 standalone from the PyPI package ``milvus`` (semsim.milvus_server). A cluster
+Milvus 2.3 standalone from the PyPI package ``milvus`` (semsim.search.milvus_server). A cluster
 runs the same server components spread over machines: these numbers say nothing about
 one, except what a single node costs.
 
@@ -31,13 +31,13 @@ import psutil
 
 from _common import markdown_table, write_results
 from engine import N_QUERIES, real_sentences
-from semsim.cache import cached_encoder
+from semsim.models.cache import cached_encoder
 from semsim.data import LANGUAGES, SPLITS, load_stsb
 from semsim.evaluation import recall_at_k
-from semsim.index import VectorIndex
-from semsim.milvus_server import LocalMilvus
-from semsim.models import load_model
-from semsim.stores import MilvusStore
+from semsim.search.index import VectorIndex
+from semsim.search.milvus_server import LocalMilvus
+from semsim.models.load import load_model
+from semsim.search.milvus import MilvusStore
 
 
 def languages(texts: list[str]) -> list[str]:

@@ -1,21 +1,28 @@
 """semsim: the thin helper package of the semsim course on sentence embeddings.
 
-Each module is named after its one job, bottom layer first:
+Folders show the layers, bottom first; each imports only from the layers below it
+(tests/test_layers.py checks this on every run):
 
-* ground: ``errors``, ``paths`` (where data, models and caches live), ``similarity``,
-  ``pooling``, ``chunking``, ``synthetic`` (vectors for index benchmarks);
-* what exists and where: ``registry`` (the course's models), ``locate`` (offline-first
-  lookup), ``data`` (STS-B, its translations, a Wikipedia corpus);
-* encoders: ``models`` (loading by name), ``e5`` (the 4-bit E5 adapter), ``quantize``
-  (torch int8), ``onnx_encoder`` (ONNX Runtime), ``fingerprints``;
-* vectors at rest: ``storage`` (crash-safe save folders), ``cache`` (embeddings on disk),
-  ``index`` (the FAISS layer), ``stores`` (the store protocol and Milvus),
-  ``milvus_server`` (a local Milvus server);
-* applications: ``engine``, ``faq``, ``rerank``, ``training``, ``evaluation``, ``plots``;
-* tools: ``measure``, ``doctor``, ``__main__`` (``python -m semsim doctor | prepare``).
+* ground: ``errors`` (every error semsim raises), ``paths`` (where data, models and caches
+  live), ``storage`` (locks, files and folders published whole, crash-safe save folders);
+* ``text/``: similarity measures, pooling, chunking; ``data``: the course's data sets;
+  ``evaluation``: correlations, bootstrap intervals, retrieval metrics;
+* ``models/``: the course's models (``registry``), offline-first lookup (``locate``),
+  loading (``load``), an encoder's ``identity`` and fingerprint, the 4-bit ``e5`` adapter,
+  ``onnx`` and ``quantize`` encoders, and the embedding ``cache``;
+* ``search/`` (the vocabulary of ``vectors``, the FAISS ``index``, ``milvus``, ``stores``,
+  the ``engine``, ``rerank``, ``faq``) and ``training/`` (``bi_encoder``, ``cross_encoder``),
+  side by side;
+* ``course/``: exercise checkers, quizzes, measuring, the doctor, plots, synthetic vectors;
+* ``__main__``: ``python -m semsim doctor | prepare | milvus-server``.
+
+Notebooks import each helper from its module, e.g. ``from semsim.search.engine import
+SearchEngine``; ``load_model`` and the errors are also here, at the top.
 """
-from .errors import DatasetNotAvailable, IndexMismatch, ModelNotAvailable, SemsimError
-from .models import load_model
+from .errors import (DatasetNotAvailable, IndexMismatch, Int8TooLossy, ModelNotAvailable, SemsimError, ServerNotStarted,
+                     StaleSave, StoreUnavailable, UnsafeFolder)
+from .models.load import load_model
 
-__version__ = "0.1.0"
-__all__ = ["load_model", "SemsimError", "ModelNotAvailable", "DatasetNotAvailable", "IndexMismatch"]
+__version__ = "0.2.0"
+__all__ = ["load_model", "SemsimError", "ModelNotAvailable", "DatasetNotAvailable", "IndexMismatch", "UnsafeFolder",
+           "StaleSave", "StoreUnavailable", "ServerNotStarted", "Int8TooLossy"]

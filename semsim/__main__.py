@@ -25,13 +25,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "milvus-server":
             return _milvus_server(args.data, args.port)
         if args.command == "doctor":
-            from .doctor import report
+            from .course.doctor import report
 
             text, ok = report()
             print(text)
             return 0 if ok else 1
-        from .locate import locate
-        from .registry import COURSE_MODELS
+        from .models.locate import locate
+        from .models.registry import COURSE_MODELS
 
         for s in COURSE_MODELS.values():
             found = locate(s.name)
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.with_reranker and args.background:
             return _prepare_in_background()
         if args.with_reranker:
-            from .training import stsb_cross_encoder_trained, train_stsb_cross_encoder
+            from .training.cross_encoder import stsb_cross_encoder_trained, train_stsb_cross_encoder
 
             if not stsb_cross_encoder_trained():
                 print("training notebook 07's cross-encoder (once, a few minutes) ...", flush=True)
@@ -61,7 +61,7 @@ def _prepare_in_background() -> int:
     import subprocess
 
     from .paths import cache_dir
-    from .training import stsb_cross_encoder_trained, stsb_training_in_progress
+    from .training.cross_encoder import stsb_cross_encoder_trained, stsb_training_in_progress
 
     if stsb_cross_encoder_trained():
         print(f"{'stsb cross-encoder':40s} trained")
@@ -79,7 +79,7 @@ def _prepare_in_background() -> int:
 def _milvus_server(folder: str, port: int | None) -> int:
     import time
 
-    from .milvus_server import LocalMilvus
+    from .search.milvus_server import LocalMilvus
 
     server = LocalMilvus(folder, port)
     print(f"starting Milvus in {folder} ...", flush=True)

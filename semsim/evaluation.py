@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import bootstrap, pearsonr, rankdata, spearmanr
 
-from .similarity import paired_cosine
+from .text.similarity import paired_cosine
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def pair_cosines(model: Any, pairs: pd.DataFrame, batch_size: int = 64) -> np.nd
     """Cosine of each (sentence1, sentence2) row, encoding every distinct sentence once.
 
     ``model`` is anything with ``encode(texts, batch_size=...)``: a SentenceTransformer, an
-    ONNX encoder, or an embedding cache (``semsim.cache.cached_encoder``) that encodes only
+    ONNX encoder, or an embedding cache (``semsim.models.cache.cached_encoder``) that encodes only
     the sentences it has not stored before.
     """
     texts = pd.unique(pd.concat([pairs["sentence1"], pairs["sentence2"]])).tolist()

@@ -10,6 +10,7 @@ DATA_ENV = "SEMSIM_DATA_DIR"      # folder with stsb/, stsb_multi_mt/, corpus/
 MODELS_ENV = "SEMSIM_MODELS_DIR"  # folder with one sub-folder per model
 CACHE_ENV = "SEMSIM_CACHE_DIR"    # semsim's own cache (assembled models, trained models)
 OFFLINE_ENV = ("SEMSIM_OFFLINE", "HF_HUB_OFFLINE")
+HUB_ENV = "SEMSIM_HUB_MODELS"     # "1": a learner's opt-in to models from the Hugging Face hub
 
 
 def _env_dir(name: str) -> Path | None:
@@ -40,6 +41,14 @@ def size_bytes(path: str | Path) -> int:
     if path.is_file():
         return path.stat().st_size
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def hub_models_allowed() -> bool:
+    """True when the learner opted in to hub models ($SEMSIM_HUB_MODELS=1).
+
+    By default the course uses only its offline models (and documented substitutes), online
+    or not, so that a network connection never changes what a notebook computes."""
+    return os.environ.get(HUB_ENV, "").strip() not in ("", "0")
 
 
 @lru_cache(maxsize=1)

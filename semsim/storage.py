@@ -1,4 +1,9 @@
-"""Crash-safe save folders: versions written all-or-nothing, checksummed, never pickle.
+"""Files written safely: locks, files and folders published whole, and crash-safe save folders.
+
+Every writer in semsim goes through this module: :func:`publish_file` and :func:`publish_dir`
+write to a temporary name, fsync, then rename into place (a reader sees the old thing or the
+new one, never half of one), and :func:`save_version` keeps versioned save folders.
+
 
 A save folder holds immutable payload files and one small ``CURRENT`` file naming the
 manifest of the version in use::
@@ -39,16 +44,18 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import stat
+import tempfile
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping, Union
+from typing import Callable, Iterator, Mapping, Union
 
 import numpy as np
 
-from .errors import IndexMismatch, SemsimError
+from .errors import IndexMismatch, SemsimError, StaleSave, UnsafeFolder
 
 try:
     import fcntl
@@ -64,16 +71,9 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
 OWN_FILES = (CURRENT, MARKER, ".lock", ".write.lock")
 MAX_RECORD = 64 << 20  # a manifest or intent record larger than this is not one of ours
 _INTENT_START = b'{"writer": "semsim"'
+_TMP_POINTER = re.compile(rf"^(\.{CURRENT}\.[0-9a-f]{{8}}|{CURRENT}\.[0-9a-f]{{12}})\.tmp$")  # new and old names
 
 Payload = Union[bytes, np.ndarray]
-
-
-class UnsafeFolder(SemsimError):
-    """A save would touch files semsim did not write (a non-empty folder of someone else's)."""
-
-
-class StaleSave(SemsimError):
-    """The folder was saved by someone else after this object was loaded: saving would drop their changes."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +187,83 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def publish_file(path: Path, data: Payload) -> str:
+    """Write ``data`` to ``path`` whole or not at all: a temporary file, fsync, rename, fsync of the folder.
+    Returns the sha256 of what was written."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        digest = write_synced(tmp, data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+    return digest
+
+
+def _fsync_tree(folder: Path) -> None:
+    for sub in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if sub.is_file() and not sub.is_symlink():
+            fd = os.open(sub, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        elif sub.is_dir():
+            fsync_dir(sub)
+    fsync_dir(folder)
+
+
+def publish_dir(target: Path, build: Callable[[Path], None], *, complete: str, replace: bool = False) -> Path:
+    """Make the folder ``target`` by ``build(tmp)`` in a temporary sibling, then rename it into place.
+
+    ``complete``: the name of a file inside ``target`` that only a finished folder has. If ``target``
+    is already complete (another process finished first), it is returned as it is, unless
+    ``replace``. A folder is never seen half-built; with ``replace`` the old folder stays in place
+    until the new one is complete, then the two are swapped (on Linux in one step: never a moment
+    without a folder). An incomplete ``target`` left by a crash is moved aside and deleted."""
+    target = Path(target)
+    if (target / complete).is_file() and not replace:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.building-"))
+    try:
+        build(tmp)
+        if not (tmp / complete).is_file():
+            raise RuntimeError(f"building {target.name} did not write {complete}")
+        _fsync_tree(tmp)
+        if target.exists():
+            if (target / complete).is_file() and not replace:
+                return target                         # another process finished while we built
+            _swap(tmp, target)                        # tmp now holds the old folder
+        else:
+            try:
+                os.rename(tmp, target)
+            except OSError:
+                if not (target / complete).is_file():
+                    raise
+        fsync_dir(target.parent)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _swap(a: Path, b: Path) -> None:
+    """Exchange two folders: atomically with Linux's renameat2(RENAME_EXCHANGE), else by two renames."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.renameat2(-100, os.fsencode(a), -100, os.fsencode(b), 2) == 0:   # AT_FDCWD, RENAME_EXCHANGE
+            return
+    except (OSError, AttributeError):
+        pass
+    aside = a.with_name(a.name + ".old")
+    os.rename(b, aside)
+    os.rename(a, b)
+    os.rename(aside, a)
 
 
 @contextmanager
@@ -334,8 +411,8 @@ def _clean(folder: Path, keep: set[str]) -> None:
         for p in _paths_of(rec) - keep:
             (folder / p).unlink(missing_ok=True)
         rec_path.unlink(missing_ok=True)
-    for tmp in folder.glob(f"{CURRENT}.*.tmp"):
-        if _VERSION.match(tmp.name[len(CURRENT) + 1:-len(".tmp")]):
+    for tmp in folder.glob(f"*{CURRENT}.*.tmp"):  # a pointer being published when a save was killed
+        if _TMP_POINTER.match(tmp.name):
             tmp.unlink(missing_ok=True)
 
 
@@ -366,9 +443,8 @@ def save_version(folder: str | Path, files: Mapping[str, Payload], keep: Mapping
         version = uuid.uuid4().hex[:12]
         paths = {n: f"{version}.{n}" for n in files}
         intent = {"writer": WRITER, "format": FORMAT, "version": version, "files": {n: {"path": p} for n, p in paths.items()}}
-        tmp = folder / f"{CURRENT}.{version}.tmp"
         ours = [folder / f"{version}.pending.json", *(folder / p for p in paths.values()),
-                folder / f"{version}.manifest.json", tmp]
+                folder / f"{version}.manifest.json"]
         try:
             write_synced(ours[0], json.dumps(intent).encode())
             infos: dict[str, FileInfo] = dict(keep or {})
@@ -380,7 +456,6 @@ def save_version(folder: str | Path, files: Mapping[str, Payload], keep: Mapping
                         "files": {n: vars(i) for n, i in infos.items()}}
             write_synced(folder / f"{version}.manifest.json", json.dumps(manifest, indent=1).encode())
             fsync_dir(folder)
-            write_synced(tmp, f"{version}.manifest.json\n".encode())
         except BaseException:
             for path in ours:  # this version never became current: its files go now (a full disk frees)
                 try:
@@ -388,8 +463,7 @@ def save_version(folder: str | Path, files: Mapping[str, Payload], keep: Mapping
                 except OSError:
                     pass
             raise
-        os.replace(tmp, folder / CURRENT)  # the commit point
-        fsync_dir(folder)
+        publish_file(folder / CURRENT, f"{version}.manifest.json\n".encode())  # the commit point
         with flocked(folder / ".lock"):  # readers hold it shared while they read an old version
             _clean(folder, keep={f"{version}.manifest.json", *(i.path for i in infos.values())})
             (folder / f"{version}.pending.json").unlink(missing_ok=True)

@@ -10,7 +10,7 @@ os.environ.setdefault("SEMSIM_OFFLINE", "1")
 
 @pytest.fixture(scope="session")
 def minilm():
-    from semsim.models import load_model
+    from semsim.models.load import load_model
 
     return load_model("all-MiniLM-L6-v2", verbose=False)
 

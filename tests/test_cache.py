@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from semsim.cache import EmbeddingCache
+from semsim.models.cache import EmbeddingCache
 
 from conftest import FakeEncoder
 

@@ -1,6 +1,6 @@
 import pytest
 
-from semsim.chunking import chunk_text, token_count
+from semsim.text.chunking import chunk_text, token_count
 
 
 def test_short_text_is_one_piece(minilm):

@@ -2,7 +2,7 @@
 import pytest
 
 from semsim import __main__ as cli
-from semsim import doctor
+from semsim.course import doctor
 
 
 def test_doctor_is_ready_on_a_course_machine(capsys, offline):
@@ -56,7 +56,7 @@ def test_doctor_checks_the_machine(offline, data_root):
 
 
 def test_background_prepare_returns_at_once_when_trained(capsys, offline):
-    from semsim.training import stsb_cross_encoder_trained
+    from semsim.training.cross_encoder import stsb_cross_encoder_trained
 
     if not stsb_cross_encoder_trained():
         pytest.skip("the cross-encoder is not trained in this cache")

@@ -1,4 +1,4 @@
-"""semsim.engine.SearchEngine: documents, search, filters, the query log, and saves that lose nothing."""
+"""semsim.search.engine.SearchEngine: documents, search, filters, the query log, and saves that lose nothing."""
 import errno
 import json
 import multiprocessing as mp
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from semsim import storage
-from semsim.engine import SearchEngine
-from semsim.quantize import quantize_int8
+from semsim.search.engine import SearchEngine
+from semsim.models.quantize import quantize_int8
 from semsim.errors import IndexMismatch
-from semsim.storage import StaleSave, UnsafeFolder
+from semsim.errors import StaleSave, UnsafeFolder
 
 from conftest import FakeEncoder
 
@@ -93,8 +93,11 @@ def test_bad_queries(engine, query, err):
 
 
 def test_bad_k(engine):
-    for k in (0, -1, 2.5, True):
+    for k in (0, -1):
         with pytest.raises(ValueError, match="k must be"):
+            engine.search("x", k=k)
+    for k in (2.5, True, "3"):                  # a wrong type is a TypeError, as in scikit-learn
+        with pytest.raises(TypeError, match="k must be"):
             engine.search("x", k=k)
     assert len(engine.search("x", k=np.int64(2), min_score=-1)) == 2
 
@@ -198,8 +201,8 @@ def _add_and_save(folder: str, cache: str, tag: str, loaded: "mp.Barrier", out: 
     import time
 
     from conftest import FakeEncoder
-    from semsim.engine import SearchEngine
-    from semsim.storage import StaleSave
+    from semsim.search.engine import SearchEngine
+    from semsim.errors import StaleSave
 
     e = SearchEngine.load(folder, FakeEncoder(), cache)
     loaded.wait()
@@ -271,7 +274,7 @@ def test_int8_copy_is_close_and_leaves_the_original(minilm):
 
 
 def test_int8_copy_has_its_own_fingerprint(minilm):
-    from semsim.fingerprints import fingerprint
+    from semsim.models.identity import fingerprint
 
     q = quantize_int8(minilm)
     assert fingerprint(q) == fingerprint(q) != fingerprint(minilm)

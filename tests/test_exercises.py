@@ -6,7 +6,7 @@ import pandas as pd
 
 import pytest
 
-from semsim.exercises import check, exercises
+from semsim.course.exercises import check, exercises
 
 
 @pytest.mark.parametrize("name,right,wrong", [
@@ -84,7 +84,7 @@ def test_the_benchmark_table_checker():
 
 
 def test_the_function_checker_runs_the_learners_function(capsys):
-    from semsim.fingerprints import fingerprint
+    from semsim.models.identity import fingerprint
 
     def by_fingerprint(index, model):
         if index.fingerprint != fingerprint(model):
@@ -100,8 +100,8 @@ def test_the_function_checker_runs_the_learners_function(capsys):
 
 def test_the_solutions_quoted_numbers_hold():
     """Exercise 01.2's solution quotes Jaccard 0 and a MiniLM cosine of 0.66 for its pair; 01.1's values."""
-    from semsim import similarity as sim
-    from semsim.models import load_model
+    from semsim.text import similarity as sim
+    from semsim.models.load import load_model
 
     s, t = "A kid is playing with a puppy.", "The child plays next to small dogs."
     cos = float(sim.cosine(*load_model("all-MiniLM-L6-v2").encode([s, t])))

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from semsim.faq import FAQEntry, FAQMatcher, choose_threshold, load_course_faq, threshold_table
+from semsim.search.faq import FAQEntry, FAQMatcher, choose_threshold, load_course_faq, threshold_table
 
 
 def test_course_faq_is_consistent():

@@ -20,11 +20,12 @@ import numpy as np
 import pytest
 
 from semsim import storage
-from semsim.cache import EmbeddingCache
-from semsim.engine import SearchEngine
+from semsim.models.cache import EmbeddingCache
+from semsim.search.engine import SearchEngine
 from semsim.errors import IndexMismatch, SemsimError
-from semsim.index import VectorIndex
-from semsim.storage import UnsafeFolder, read_version, save_version
+from semsim.search.index import VectorIndex
+from semsim.errors import UnsafeFolder
+from semsim.storage import read_version, save_version
 
 from conftest import FakeEncoder
 

@@ -3,7 +3,7 @@ import copy
 
 import pytest
 
-from semsim.fingerprints import fingerprint
+from semsim.models.identity import fingerprint
 
 
 @pytest.fixture(scope="module")

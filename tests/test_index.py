@@ -1,4 +1,4 @@
-"""semsim.index.VectorIndex: the one FAISS layer (kinds, deletes, filters, segments on disk)."""
+"""semsim.search.index.VectorIndex: the one FAISS layer (kinds, deletes, filters, segments on disk)."""
 import json
 import os
 import signal
@@ -12,8 +12,9 @@ import pytest
 
 from semsim.errors import IndexMismatch
 from semsim.evaluation import recall_at_k
-from semsim.index import KINDS, VectorIndex
-from semsim.storage import StaleSave, read_version
+from semsim.search.index import KINDS, VectorIndex
+from semsim.errors import StaleSave
+from semsim.storage import read_version
 
 PARAMS = {"nlist": 16, "pq_m": 8, "m": 16}
 
@@ -92,7 +93,7 @@ def test_hnsw_tombstones_then_rebuild_when_a_quarter_is_dead():
 @pytest.mark.parametrize("exact_limit", [20_000, 10])  # answered exactly, or by FAISS with an ID selector
 @pytest.mark.parametrize("kind", KINDS)
 def test_filters_return_only_matching_documents(kind, exact_limit, monkeypatch):
-    monkeypatch.setattr("semsim.index.EXACT_LIMIT", exact_limit)
+    monkeypatch.setattr("semsim.search.index.EXACT_LIMIT", exact_limit)
     idx = build(kind)
     v = rand(2000)
     q = v[1:4]  # odd documents: their own vectors are filtered out below
@@ -114,8 +115,10 @@ def test_bad_input_is_refused_and_changes_nothing():
     idx = build("flat", n=10)
     with pytest.raises(IndexMismatch, match="dimension 768"):
         idx.add(rand(2, 768), ids=["x1", "x2"])
-    with pytest.raises(ValueError, match="unique"):
+    with pytest.raises(ValueError, match="already in the index"):
         idx.add(rand(1), ids=["d0"])
+    with pytest.raises(ValueError, match="unique"):
+        idx.add(rand(2), ids=["n1", "n1"])
     with pytest.raises(ValueError, match="NaN"):
         idx.add(np.full((1, 32), np.nan), ids=["nan"])
     with pytest.raises(ValueError, match="zero vector"):
@@ -125,8 +128,11 @@ def test_bad_input_is_refused_and_changes_nothing():
     with pytest.raises(TypeError, match="scalar|str, int"):
         idx.add(rand(1), ids=["m"], metadata=[{"tags": ["a", "b"]}])
     assert len(idx) == 10 and "m" not in idx
-    for k in (0, -1, 2.5, True, "3"):
+    for k in (0, -1):
         with pytest.raises(ValueError, match="k must be"):
+            idx.search(rand(1), k)
+    for k in (2.5, True, "3"):
+        with pytest.raises(TypeError, match="k must be"):
             idx.search(rand(1), k)
     assert len(idx.search(rand(1), np.int64(3))[0]) == 3  # numpy integers are integers
 
@@ -297,7 +303,7 @@ def test_a_save_killed_halfway_leaves_the_previous_version(tmp_path):
                 os.kill(os.getpid(), signal.SIGKILL)
             return real(path, data)
         st.write_synced = dying
-        from semsim.index import VectorIndex
+        from semsim.search.index import VectorIndex
         idx = VectorIndex.load({str(folder)!r})
         idx.add(np.ones((5000, 16), dtype='float32') + np.arange(5000)[:, None], ids=[f'new{{i}}' for i in range(5000)])
         idx.save({str(folder)!r})

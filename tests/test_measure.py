@@ -1,10 +1,10 @@
-"""semsim.measure: throughput, memory readings, and the isolated-process profile."""
+"""semsim.course.measure: throughput, memory readings, and the isolated-process profile."""
 import subprocess
 import sys
 
 import pytest
 
-from semsim import measure
+from semsim.course import measure
 
 from conftest import FakeEncoder
 
@@ -26,7 +26,7 @@ def test_memory_readings_are_plausible():
     # In a fresh process: in this one, earlier tests leave freed but still-resident heap pages
     # that a new block may reuse, so the reading need not grow (CI saw exactly that).
     run_in_fresh_python(
-        "import numpy as np; from semsim import measure\n"
+        "import numpy as np; from semsim.course import measure\n"
         "now, peak = measure.rss_mb(), measure.peak_rss_mb()\n"
         "assert 10 < now <= peak * 1.05, (now, peak)\n"
         "block = np.ones(50_000_000 // 8)  # 50 MB, touched\n"
@@ -42,12 +42,12 @@ def test_peak_memory_of_a_child_is_its_own():
     out = run_in_fresh_python(
         "import subprocess, sys; import numpy as np\n"
         "block = np.ones(400_000_000 // 8)  # 400 MB, touched, held while the child runs\n"
-        "child = 'from semsim import measure; print(measure.peak_rss_mb())'\n"
+        "child = 'from semsim.course import measure; print(measure.peak_rss_mb())'\n"
         "out = subprocess.run([sys.executable, '-c', child], capture_output=True, text=True, check=True)\n"
         "print(out.stdout.strip(), block.sum() > 0)\n"
     )
     child_peak = float(out.split()[0])
-    assert 5 < child_peak < 250, child_peak   # numpy and semsim.measure: tens of MB, not the parent's 400
+    assert 5 < child_peak < 250, child_peak   # numpy and semsim.course.measure: tens of MB, not the parent's 400
 
 
 def test_profile_model_in_this_process(minilm):

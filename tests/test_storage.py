@@ -16,7 +16,8 @@ import pytest
 
 from semsim import storage
 from semsim.errors import IndexMismatch
-from semsim.storage import StaleSave, UnsafeFolder, current_version, read_version, save_version
+from semsim.errors import StaleSave, UnsafeFolder
+from semsim.storage import current_version, read_version, save_version
 
 
 def payload(n: int, value: float) -> dict:
@@ -211,7 +212,8 @@ def test_loads_during_saves_always_see_one_whole_version(tmp_path):
 
 
 def _load_add_save(folder: str, tag: str, loaded: "mp.Barrier", out: "mp.Queue") -> None:
-    from semsim.storage import StaleSave, current_version, read_version, save_version
+    from semsim.errors import StaleSave
+    from semsim.storage import current_version, read_version, save_version
 
     seen = current_version(folder)
     items = json.loads(read_version(folder).data["items.json"])

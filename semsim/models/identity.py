@@ -1,8 +1,16 @@
-"""Model fingerprints: a short id that changes whenever a model would give other vectors.
+"""What an encoder is: its name, where it came from, its backend, and its fingerprint.
 
-Stored beside every saved index, cache folder and vector store, it is what lets semsim
-refuse to mix vectors of two models. Two things decide a sentence-transformers model's
-vectors, so both are hashed:
+:func:`identity` answers for any encoder semsim handles (a SentenceTransformer, the 4-bit
+E5 adapter, an ONNX or int8 copy, a test double) in one place, so the rest of semsim never
+reads attributes of third-party objects. Where a model came from is remembered by
+:func:`remember` when semsim loads or derives it (in a weak table: nothing is attached to
+the model object). The fingerprint is computed afresh at each call, never cached: a model
+fine-tuned in place gets a new one at once.
+
+**Fingerprints** are a short id that changes whenever a model would give other vectors.
+Stored beside every saved index, cache folder and vector store, the fingerprint is what
+lets semsim refuse to mix vectors of two models. Two things decide a sentence-transformers
+model's vectors, so both are hashed:
 
 * **the weights**: every parameter's name and shape and a strided sample of its values
   (two copies of the same weights agree; a fine-tuned or quantised copy does not);
@@ -11,13 +19,56 @@ vectors, so both are hashed:
   The same weights with [CLS] pooling instead of mean pooling are another model.
 
 An encoder that is not a torch model (the E5 adapter, the ONNX encoder, a test double)
-supplies its own by defining a ``semsim_fingerprint()`` method.
+supplies its own by defining a ``semsim_fingerprint()`` method, and may name its backend
+with a ``backend`` attribute.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import weakref
+from dataclasses import dataclass
 from typing import Any, Iterator
+
+from .locate import ResolvedModel
+
+_SOURCES: "weakref.WeakKeyDictionary[Any, tuple[ResolvedModel | None, str]]" = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An encoder's name, fingerprint and backend, and where it came from (None if semsim did not load it)."""
+
+    name: str
+    fingerprint: str
+    backend: str
+    source: ResolvedModel | None = None
+
+
+def remember(model: Any, source: ResolvedModel | None, backend: str | None = None) -> Any:
+    """Record where ``model`` came from and which backend runs it; returns the model."""
+    _SOURCES[model] = (source, backend or default_backend(model))
+    return model
+
+
+def source(model: Any) -> ResolvedModel | None:
+    """Where semsim loaded ``model`` from, or None."""
+    entry = _SOURCES.get(model)
+    return entry[0] if entry else None
+
+
+def default_backend(model: Any) -> str:
+    """A torch model is run by sentence-transformers; semsim's own encoders name theirs (``backend``)."""
+    if hasattr(model, "_modules"):
+        return "sentence-transformers"
+    own = getattr(model, "backend", None)
+    return own if isinstance(own, str) else type(model).__name__
+
+
+def identity(model: Any) -> Identity:
+    """The encoder's name (the course model it came from, else its class), fingerprint and backend."""
+    src, backend = _SOURCES.get(model, (None, default_backend(model)))
+    return Identity(src.name if src else type(model).__name__, fingerprint(model), backend, src)
 
 
 def _config(model: Any) -> dict[str, Any]:

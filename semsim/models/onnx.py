@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tempfile
 import warnings
@@ -26,9 +27,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import SemsimError
-from .fingerprints import fingerprint
-from .paths import cache_dir
+from ..errors import Int8TooLossy
+from ..paths import cache_dir
+from ..storage import publish_dir
+from .identity import fingerprint, remember, source
 
 OPSET = 17
 EXPORT_VERSION = 2  # 2: attention exported in its plain ("eager") form, so ORT can fuse it for int8
@@ -38,10 +40,6 @@ PROBE = ["A man is playing a guitar.", "Someone is playing an instrument on stag
          "short", "Cats sleep for most of the day, often in a warm spot near the window.",
          "How do I reset my password if I no longer have access to my email address?",
          "The committee postponed its decision until the next meeting in March.", "Il treno è in ritardo."]
-
-
-class Int8TooLossy(SemsimError):
-    """Quantising this model's weights to int8 changes its vectors too much to be useful."""
 
 
 def _export(model: Any, folder: Path) -> None:
@@ -81,7 +79,7 @@ def _export(model: Any, folder: Path) -> None:
             "model_type": getattr(config, "model_type", None),
             "heads": getattr(config, "num_attention_heads", None), "hidden": getattr(config, "hidden_size", None),
             "max_seq_length": int(model.max_seq_length), "normalized": normalized, "opset": OPSET,
-            "torch": torch.__version__, "name": getattr(getattr(model, "semsim_source", None), "name", None)}
+            "torch": torch.__version__, "name": getattr(source(model), "name", None)}
     (folder / "info.json").write_text(json.dumps(info, indent=1))
 
 
@@ -116,19 +114,8 @@ def _quantize(folder: Path, info: dict) -> None:
 
 def export_folder(model: Any, int8: bool = False) -> Path:
     """The cached ONNX export of ``model`` (exported, and quantised if ``int8``, on first use)."""
-    target = cache_dir() / "onnx" / f"{fingerprint(model)}-v{EXPORT_VERSION}"
-    if not (target / "info.json").is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".export-"))
-        try:
-            _export(model, tmp)
-            try:
-                tmp.rename(target)  # appears whole, or not at all
-            except OSError:  # another process finished first
-                if not (target / "info.json").is_file():
-                    raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    target = publish_dir(cache_dir() / "onnx" / f"{fingerprint(model)}-v{EXPORT_VERSION}",
+                         lambda tmp: _export(model, tmp), complete="info.json")  # appears whole, or not at all
     if int8 and not (target / INT8_FILE).is_file():
         with tempfile.TemporaryDirectory(dir=target) as tmp:
             shutil.copy(target / "model.onnx", Path(tmp) / "model.onnx")
@@ -139,7 +126,7 @@ def export_folder(model: Any, int8: bool = False) -> Path:
                     f"int8 quantisation changes this model's vectors too much: mean cosine {agreement:.3f} to the "
                     f"float vectors on {len(PROBE)} probe sentences (needs {MIN_INT8_COSINE}). "
                     "Use onnx_encoder(model) without int8=True.")
-            Path(tmp, INT8_FILE).replace(target / INT8_FILE)
+            os.replace(Path(tmp, INT8_FILE), target / INT8_FILE)   # a file published whole
     return target
 
 
@@ -160,7 +147,7 @@ class OnnxEncoder:
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.folder / "tokenizer"))
         self.max_seq_length = int(self.info["max_seq_length"])
-        self.semsim_source = None
+        self.backend = "onnxruntime int8" if int8 else "onnxruntime"
 
     def get_embedding_dimension(self) -> int:
         return int(self.info["dim"])
@@ -229,5 +216,4 @@ def onnx_encoder(model: Any, int8: bool = False, threads: int | None = None) -> 
     if not hasattr(model, "tokenizer") or not hasattr(model, "_modules"):
         raise TypeError(f"onnx_encoder needs a sentence-transformers model, not {type(model).__name__}")
     encoder = OnnxEncoder(export_folder(model, int8), int8=int8, threads=threads)
-    encoder.semsim_source = getattr(model, "semsim_source", None)
-    return encoder
+    return remember(encoder, source(model))

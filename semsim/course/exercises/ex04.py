@@ -1,0 +1,23 @@
+"""Checkers of notebook 04's exercises (choosing a model)."""
+from __future__ import annotations
+
+from typing import Any
+
+from .registry import checker
+
+
+@checker("04.1", "(sentences per second on the short texts, on the five-sentence texts), same model and batch size")
+def _ex_04_1(answer: Any) -> tuple[bool, str]:
+    short, long = (float(x) for x in answer)
+    if long >= short / 2:
+        return False, "five sentences per text should cost well over twice the time: did both runs use the same batch size?"
+    return True, f"{short / long:.1f}x slower: more tokens per text, and attention grows faster than the length."
+
+
+@checker("04.2", "a dict {model name: Spearman on the Italian STS-B test split}")
+def _ex_04_2(answer: Any) -> tuple[bool, str]:
+    scores = {str(k): float(v) for k, v in dict(answer).items()}
+    best = max(scores, key=scores.get)
+    if "multilingual" not in best and "e5" not in best.lower():
+        return False, f"{best} comes first: were the Italian sentences passed to every model?"
+    return True, f"{best} is first on Italian; the English-only models fall behind. Rankings are per language."
