@@ -11,7 +11,10 @@ Needs Python packages only (no Node, no network):
    guide and the measurement tables.
 3. Copies a local MathJax from the pip package ``django-static-mathjax`` (MathJax 3.2.2, with
    its Apache-2.0 licence) and the site's own style sheet.
-4. Runs Sphinx with warnings as errors (-W --keep-going) into ``<out>/html``.
+4. Writes the API reference (``api.md``): every module of ``semsim`` by layer, documented by
+   Sphinx's autodoc from its docstrings, each with the notebooks that import it; each notebook
+   page ends with links to the helpers it imports.
+5. Runs Sphinx with warnings as errors (-W --keep-going) into ``<out>/html``.
 """
 from __future__ import annotations
 
@@ -196,7 +199,8 @@ course is installed.
 
 Each notebook ends with exercises (solutions folded) and a short self-check quiz that scores.
 [References](REFERENCES.md) lists every quoted figure; the [instructor guide](INSTRUCTORS.md)
-has schedules and a set-up checklist.
+has schedules and a set-up checklist; the [API reference](api.md) documents the package `semsim`,
+module by module, with the notebooks that use each.
 
 ```{{toctree}}
 :maxdepth: 1
@@ -211,6 +215,7 @@ has schedules and a set-up checklist.
 
 REFERENCES
 INSTRUCTORS
+api
 ```
 
 ```{{toctree}}
@@ -251,6 +256,74 @@ def course_zip(target: Path, notebooks: list[Path]) -> None:
             z.write(nb, f"semsim/notebooks/{nb.name}")
 
 
+# The API reference, layer by layer (bottom first), as in semsim/__init__.py.
+API_LAYERS = [
+    ("Ground", ["errors", "paths", "files", "storage"]),
+    ("Text, data and evaluation", ["text.similarity", "text.pooling", "text.chunking", "data", "evaluation"]),
+    ("Models", ["models.registry", "models.locate", "models.load", "models.identity", "models.e5", "models.onnx",
+                "models.quantize", "models.cache"]),
+    ("Search", ["search.vectors", "search.metadata", "search.segments", "search.faiss_arrays", "search.index",
+                "search.milvus", "search.milvus_server", "search.stores", "search.engine", "search.rerank", "search.faq"]),
+    ("Training", ["training.bi_encoder", "training.cross_encoder"]),
+    ("Course tools", ["course.exercises", "course.quiz", "course.measure", "course.doctor", "course.plots",
+                      "course.synthetic"]),
+]
+_IMPORT = re.compile(r"^\s*from (semsim(?:\.[a-z_0-9]+)*) import (.+)$", re.M)
+
+
+def semsim_imports(nb: dict) -> list[tuple[str, str]]:
+    """(module, name) of every `from semsim... import name` in a notebook's code cells."""
+    found = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            for mod, names in _IMPORT.findall("".join(cell["source"])):
+                for name in names.split(","):
+                    name = name.split(" as ")[0].strip(" ()")
+                    if name:
+                        found.append((mod, name))
+    return list(dict.fromkeys(found))
+
+
+def _target(mod: str, name: str) -> str:
+    """The documented object a notebook's import names (``load_model`` lives in semsim.models.load)."""
+    if mod == "semsim":
+        return {"load_model": "semsim.models.load.load_model"}.get(name, f"semsim.errors.{name}")
+    return f"{mod}.{name}"
+
+
+def api_page(notebooks: list[Path]) -> str:
+    """The API reference in MyST: autodoc of every module, with the notebooks that use it."""
+    users: dict[str, list[str]] = {}
+    for nb in notebooks:
+        for mod, name in semsim_imports(json.loads(nb.read_text())):
+            module = _target(mod, name).rsplit(".", 1)[0] if mod == "semsim" else mod
+            users.setdefault(module, []).append(nb.stem)
+    parts = ["# API reference", "",
+             "The package `semsim` packages what the notebooks teach, after each notebook has written it out "
+             "with plain library calls. Modules are listed by layer, bottom first; each imports only from "
+             "layers above it in this list (a test enforces it). Under each module: the notebooks that use it.", ""]
+    for title, modules in API_LAYERS:
+        parts += [f"## {title}", ""]
+        for short in modules:
+            module = f"semsim.{short}"
+            used = sorted(set(users.get(module, [])))
+            where = ", ".join(f"[{stem[:2]}](notebooks/{stem}.ipynb)" for stem in used) or "none (used by other modules)"
+            parts += [f"### `{module}`", "", f"Used in notebooks: {where}.", "",
+                      f"```{{eval-rst}}\n.. automodule:: {module}\n   :members:\n```", ""]
+    return "\n".join(parts)
+
+
+def helpers_cell(nb: dict) -> dict | None:
+    """A last markdown cell linking the semsim helpers this notebook imports to the API reference."""
+    names = [_target(mod, name) for mod, name in semsim_imports(nb)]
+    names = [n for n in names if not n.endswith(".*")]
+    if not names:
+        return None
+    links = ", ".join(f"{{py:obj}}`{n.rsplit('.', 1)[-1]} <{n}>`" for n in names)
+    return {"cell_type": "markdown", "id": "semsim-helpers", "metadata": {},
+            "source": [f"**semsim helpers on this page** (API reference): {links}."]}
+
+
 def copy_markdown(source: Path, target: Path, depth: int, url: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(link_paths(source.read_text(), depth, url, repo_branch()))
@@ -269,6 +342,8 @@ def build(out: Path, notebooks_dir: Path | None = None) -> Path:
         for cell in book["cells"]:
             if cell["cell_type"] == "markdown":
                 cell["source"] = link_paths("".join(cell["source"]), 1, url, repo_branch())
+        if (links := helpers_cell(book)) is not None:
+            book["cells"].append(links)
         (src / "notebooks" / nb.name).write_text(json.dumps(book, indent=1))
     copy_markdown(ROOT / "notebooks" / "REFERENCES.md", src / "REFERENCES.md", 0, url)
     copy_markdown(ROOT / "INSTRUCTORS.md", src / "INSTRUCTORS.md", 0, url)
@@ -279,6 +354,7 @@ def build(out: Path, notebooks_dir: Path | None = None) -> Path:
     shutil.copytree(DOCS / "_static", src / "_static")
     shutil.copytree(DOCS / "_templates", src / "_templates")
     (src / "index.md").write_text(landing(notebooks, url, results))
+    (src / "api.md").write_text(api_page(notebooks))
     course_zip(src / COURSE_ZIP, notebooks)
     mathjax(src / "_static")
     html = out / "html"

@@ -12,7 +12,10 @@ project = "semsim: semantic similarity and sentence embeddings, measured"
 author = "the semsim authors"
 copyright = "2026, the semsim authors. Code MIT; text and figures CC BY 4.0"
 
-extensions = ["myst_nb", "sphinx_copybutton"]
+extensions = ["myst_nb", "sphinx_copybutton", "sphinx.ext.autodoc"]
+autodoc_member_order = "bysource"
+autodoc_typehints = "signature"
+autodoc_default_options = {"undoc-members": False}
 nb_execution_mode = "off"            # render the committed outputs
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath", "html_image"]

@@ -4,7 +4,8 @@ Folders show the layers, bottom first; each imports only from the layers below i
 (tests/test_layers.py checks this on every run):
 
 * ground: ``errors`` (every error semsim raises), ``paths`` (where data, models and caches
-  live), ``storage`` (locks, files and folders published whole, crash-safe save folders);
+  live), ``files`` (files and folders published whole, no symlinks followed, locks),
+  ``storage`` (crash-safe, versioned save folders);
 * ``text/``: similarity measures, pooling, chunking; ``data``: the course's data sets;
   ``evaluation``: correlations, bootstrap intervals, retrieval metrics;
 * ``models/``: the course's models (``registry``), offline-first lookup (``locate``),

@@ -235,3 +235,20 @@ def test_a_quiz_is_one_self_contained_piece_of_html_and_checks_its_questions():
                 [{"question": "q", "options": [("a", "why"), ("b", "why")]}]):
         with pytest.raises(ValueError):
             quiz(bad)
+
+
+def test_the_api_reference_documents_every_module_and_notebooks_link_to_it(site):
+    """Issue 24: an API reference built by autodoc, and each notebook page linking to the helpers it imports."""
+    api = (site / "api.html").read_text()
+    package = ROOT / "semsim"
+    modules = {".".join(p.relative_to(ROOT).with_suffix("").parts) for p in package.rglob("*.py")
+               if p.name not in ("__init__.py", "__main__.py") and p.parent.name != "exercises"}
+    modules |= {"semsim.course.exercises"}
+    missing = sorted(m for m in modules if f'id="module-{m}"' not in api)
+    assert not missing, f"modules without a section in the API reference: {missing}"
+    anchors = set(re.findall(r'id="([^"]+)"', api))
+    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        page = (site / "notebooks" / f"{nb.stem}.html").read_text()
+        assert "semsim helpers on this page" in page, nb.stem
+        links = set(re.findall(r'href="\.\./api\.html#([^"]+)"', page))
+        assert links and links <= anchors, (nb.stem, sorted(links - anchors))

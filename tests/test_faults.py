@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from semsim import storage
+from semsim import files, storage
 from semsim.models.cache import EmbeddingCache
 from semsim.search.engine import SearchEngine
 from semsim.errors import IndexMismatch, SemsimError
@@ -163,20 +163,20 @@ def test_a_cache_on_read_only_media_is_read_and_new_texts_stay_in_memory(tmp_pat
 def test_a_shared_lock_on_a_read_only_lock_file_does_not_need_write_access(tmp_path, monkeypatch):
     lock = tmp_path / ".lock"
     lock.write_text("")
-    real = storage.open_nofollow
+    real = files.open_nofollow
 
     def read_only(path, flags=os.O_RDONLY):
         if flags & (os.O_RDWR | os.O_WRONLY | os.O_CREAT):
             raise OSError(errno.EROFS, "Read-only file system", str(path))
         return real(path, flags)
 
-    monkeypatch.setattr(storage, "open_nofollow", read_only)
-    with storage.flocked(lock, shared=True):
+    monkeypatch.setattr(files, "open_nofollow", read_only)
+    with files.flocked(lock, shared=True):
         pass
-    with storage.flocked(tmp_path / "missing.lock", shared=True):   # cannot be created: no lock, no error
+    with files.flocked(tmp_path / "missing.lock", shared=True):   # cannot be created: no lock, no error
         pass
     with pytest.raises(OSError):
-        with storage.flocked(lock):                                  # a writer still needs write access
+        with files.flocked(lock):                                  # a writer still needs write access
             pass
 
 

@@ -6,7 +6,7 @@ anywhere). JupyterLab runs the script when the cell runs; the website shows the 
 and runs it too. The learner picks one option per question and presses *Check my answers*:
 every question is marked right or wrong, every option shows why, the score is counted, and
 the browser remembers the last answers. Where scripts do not run (a notebook opened but not
-yet trusted), the output falls back to one folded explanation per option.
+yet trusted), the output falls back to one folded explanation per option. For example::
 
     from semsim.course.quiz import quiz
     quiz([

@@ -32,7 +32,7 @@ import numpy as np
 
 from .identity import identity
 from ..errors import SemsimError
-from ..storage import file_sha256, flocked, fsync_dir, publish_file, read_limited, write_synced
+from ..files import file_sha256, flocked, fsync_dir, publish_file, read_limited, write_synced
 
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..errors import ModelNotAvailable
 from ..paths import HUB_ENV, MODELS_ENV, cache_dir, hub_models_allowed, hub_reachable, models_dir
-from ..storage import publish_dir
+from ..files import publish_dir
 from .registry import COURSE_MODELS, MPNET_PARTS, ModelSpec, how_to_get, spec
 
 

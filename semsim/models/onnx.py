@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import Int8TooLossy
 from ..paths import cache_dir
-from ..storage import publish_dir
+from ..files import publish_dir
 from .identity import fingerprint, remember, source
 
 OPSET = 17

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import IndexMismatch
 from ..models.cache import EmbeddingCache
-from ..storage import parse_json
+from ..files import parse_json
 from .index import VectorIndex
 from .stores import load_store
 from .vectors import Filter, Hit, Scalar, Store, check_k, check_query, refuse_other_model

@@ -42,7 +42,6 @@ deleting an unknown id raises KeyError and deletes nothing.
 from __future__ import annotations
 
 import json
-from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -51,12 +50,14 @@ import faiss
 import numpy as np
 
 from ..errors import IndexMismatch
-from ..storage import FileInfo, Version, parse_json, read_version, save_version
+from ..files import parse_json
+from ..storage import FileInfo, Version, read_version, save_version
 from .faiss_arrays import (coarse_centroids, hnsw_arrays, hnsw_from_arrays, ivfpq_arrays, ivfpq_from_arrays,
                            set_coarse_centroids)
+from .metadata import MetadataColumns
+from .segments import read_segments, segment_files, segment_names
 from .vectors import (Filter, Hit, Scalar, as_vectors, check_ids, check_k, check_lengths, check_metadata, delete_ids,
-                      filter_values, matching_keys, refuse_mixed_vectors, refuse_other_model, refuse_unknown_ids,
-                      refuse_zero_vectors, value_key)
+                      refuse_mixed_vectors, refuse_other_model, refuse_unknown_ids, refuse_zero_vectors)
 
 KINDS = ("flat", "ivf", "hnsw", "ivfpq")
 METRICS = ("cosine", "ip", "l2")
@@ -65,7 +66,6 @@ EXACT_LIMIT = 20_000   # a filter leaving at most this many rows is answered by 
 HNSW_REBUILD = 0.25    # rebuild the graph when this share of its rows is deleted
 CHECKPOINT_LAG = 0.10  # rewrite the hnsw checkpoint when this share of rows is newer than it
 MAX_SEGMENTS = 16      # merge segments beyond this many, or when a quarter of their rows is deleted
-MAX_GAP_ROWS = 1 << 20  # rows a save may skip (added and deleted before any save) beyond 64x its stored rows
 
 @dataclass
 class _Saved:
@@ -104,9 +104,7 @@ class VectorIndex:
         self._row_text: list[str | None] = []
         self._alive = bytearray()                  # row -> 1 while the document exists
         self._row: dict[str, int] = {}             # id -> row, live documents only
-        self._codes: dict[str, array] = {}         # metadata field -> value code per row (-1: absent)
-        self._vocab: dict[str, dict[tuple[str, Scalar], int]] = {}  # field -> value_key -> code
-        self._values: dict[str, list[Scalar]] = {}
+        self._columns = MetadataColumns()          # metadata, one code per row and field
         self._tombstones: set[int] = set()         # rows deleted but still in the FAISS graph (hnsw)
         self._persisted = bytearray()              # row -> 1 if a segment of the last save holds it (alive or not)
         self._saved: _Saved | None = None
@@ -174,7 +172,7 @@ class VectorIndex:
         return self._row_text[row], self._metadata(row)
 
     def _metadata(self, row: int) -> dict[str, Scalar]:
-        return {f: self._values[f][c[row]] for f, c in self._codes.items() if c[row] >= 0}
+        return self._columns.row(row)
 
     # -- adding ---------------------------------------------------------------------------
     def _prepare(self, vectors: Any) -> np.ndarray:
@@ -245,21 +243,7 @@ class VectorIndex:
         self._persisted += b"\x00" * len(ids)
         for i, doc_id in enumerate(ids):
             self._row[doc_id] = start + i
-        for f in {k for m in meta for k in m} - set(self._codes):
-            self._codes[f] = array("i", [-1]) * start
-            self._vocab[f], self._values[f] = {}, []
-        for f, codes in self._codes.items():
-            vocab, values = self._vocab[f], self._values[f]
-            for m in meta:
-                value = m.get(f)
-                if value is None:
-                    codes.append(-1)
-                    continue
-                code = vocab.get(value_key(value))
-                if code is None:
-                    code = vocab[value_key(value)] = len(values)
-                    values.append(value)
-                codes.append(code)
+        self._columns.append(meta)
         self._alive_bits = None
 
     def upsert(self, vectors: Any, ids: Sequence[str], texts: Sequence[str | None] | None = None,
@@ -327,15 +311,7 @@ class VectorIndex:
         """A boolean mask over rows of the live documents a filter lets through (None: all)."""
         if flt is None:
             return None
-        mask = np.frombuffer(self._alive, dtype=np.uint8).astype(bool)
-        for key, values in filter_values(flt).items():
-            if key not in self._codes:
-                return np.zeros_like(mask)
-            codes = np.frombuffer(self._codes[key], dtype=np.int32)
-            vocab = self._vocab[key]
-            wanted = [vocab[k] for v in values for k in matching_keys(v) if k in vocab]
-            mask &= np.isin(codes, wanted)
-        return mask
+        return self._columns.mask(flt, np.frombuffer(self._alive, dtype=np.uint8).astype(bool))
 
     def _selector(self, mask: np.ndarray) -> tuple[Any, np.ndarray]:
         bits = np.packbits(mask, bitorder="little")
@@ -404,16 +380,11 @@ class VectorIndex:
                            "ef_search": self._inner.hnsw.efSearch if self.kind == "hnsw" else None}}
 
     def _segment(self, rows: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
-        docs = {"rows": rows.tolist(), "ids": [self._row_id[r] for r in rows.tolist()],
-                "texts": [self._row_text[r] for r in rows.tolist()],
-                "metadata": {f: [self._values[f][c[r]] if c[r] >= 0 else None for r in rows.tolist()]
-                             for f, c in self._codes.items()}}
-        name = f"seg-{int(rows[0]):012d}-{len(rows)}"
-        files: dict[str, Any] = {f"{name}.json": json.dumps(docs).encode()}
-        if self.kind != "ivfpq":  # IVF-PQ keeps only its codes: the checkpoint holds them
-            files[f"{name}.npy"] = np.concatenate(
-                [self.index.reconstruct_batch(rows[lo:lo + 65_536]) for lo in range(0, len(rows), 65_536)])
-        return {"name": name, "rows": len(rows), "vectors": self.kind != "ivfpq"}, files
+        listed = rows.tolist()
+        vectors = None if self.kind == "ivfpq" else np.concatenate(  # IVF-PQ keeps only its codes (the checkpoint)
+            [self.index.reconstruct_batch(rows[lo:lo + 65_536]) for lo in range(0, len(rows), 65_536)])
+        return segment_files(rows, [self._row_id[r] for r in listed], [self._row_text[r] for r in listed],
+                             {f: self._columns.column(f, listed) for f in self._columns.fields}, vectors)
 
     def save(self, folder: str | Path, *, extra: Mapping[str, bytes] | None = None, overwrite: bool = False) -> str:
         """Save into ``folder`` (crash-safe; only what changed since the last save there is written).
@@ -515,9 +486,8 @@ class VectorIndex:
         self._restore(folder, saved, segments, next_row, checkpoint_rows, legacy=head["format"] == 2)
         nprobe, ef = head.get("search", {}).get("nprobe"), head.get("search", {}).get("ef_search")
         self.set_search_params(nprobe=nprobe, ef_search=ef)
-        known = {"index.json", "dead.npy", "trained.npy", "trained.faiss", "checkpoint.faiss"} | {
-            f"{s['name']}.{x}" for s in segments for x in ("json", "npy")} | {
-            n for n in saved.data if n.startswith("checkpoint-")}
+        known = {"index.json", "dead.npy", "trained.npy", "trained.faiss", "checkpoint.faiss"} | segment_names(
+            segments) | {n for n in saved.data if n.startswith("checkpoint-")}
         extra = {n: d for n, d in saved.data.items() if n not in known}
         self._saved = _Saved(folder, saved.version, saved.files, segments, checkpoint_rows,
                              {n: bytes(d) for n, d in extra.items() if isinstance(d, bytes)})
@@ -554,49 +524,8 @@ class VectorIndex:
     def _restore(self, folder: Path, saved: Any, segments: list[dict[str, Any]], next_row: int,
                  checkpoint_rows: int, legacy: bool = False) -> None:
         data = saved.data
-        try:
-            dead = set(np.asarray(data["dead.npy"]).tolist())
-            stored = sum(int(s["rows"]) for s in segments)
-            if not 0 <= next_row <= 64 * stored + MAX_GAP_ROWS:
-                raise IndexMismatch(f"{folder}: index.json counts {next_row:,} rows for {stored:,} stored ones: "
-                                    "the save is damaged or was not written by semsim.")
-            ids: list[str | None] = [None] * next_row
-            texts: list[str | None] = [None] * next_row
-            meta: list[dict[str, Scalar]] = [{} for _ in range(next_row)]
-            alive = np.zeros(next_row, dtype=bool)
-            in_segment = np.zeros(next_row, dtype=bool)
-            vec_parts = []
-            for s in segments:
-                docs = parse_json(data[f"{s['name']}.json"], f"{folder}: segment {s['name']}")
-                rows = np.asarray(docs["rows"], dtype=np.int64)
-                fields = docs["metadata"]
-                if len(docs["ids"]) != len(rows) or len(docs["texts"]) != len(rows) or s["rows"] != len(rows) or (
-                        len(rows) and (rows.min() < 0 or rows.max() >= next_row)) or any(
-                        len(col) != len(rows) for col in fields.values()):
-                    raise IndexMismatch(f"{folder}: segment {s['name']} has {len(rows)} rows, {len(docs['ids'])} ids "
-                                        f"and {len(docs['texts'])} texts: they do not belong together.")
-                if len(rows) and in_segment[rows].any():
-                    raise IndexMismatch(f"{folder}: segment {s['name']} repeats rows of another segment: "
-                                        "the save does not belong together.")
-                in_segment[rows] = True
-                keep = np.array([r not in dead for r in rows.tolist()], dtype=bool)
-                for j, r in enumerate(rows.tolist()):
-                    if keep[j]:
-                        ids[r], texts[r], alive[r] = docs["ids"][j], docs["texts"][j], True
-                        meta[r] = {f: col[j] for f, col in fields.items() if col[j] is not None}
-                if s.get("vectors"):
-                    vecs = data[f"{s['name']}.npy"]
-                    if vecs.shape != (len(rows), self.dim):
-                        raise IndexMismatch(f"{folder}: segment {s['name']} holds vectors of shape {vecs.shape} "
-                                            f"for {len(rows)} rows of dimension {self.dim}: they do not belong together.")
-                    vec_parts.append((rows[keep], vecs, keep))
-        except KeyError as e:
-            raise IndexMismatch(f"{folder} is missing {e}: the save is incomplete or not a semsim index.") from e
-        except (ValueError, TypeError, AttributeError, OverflowError) as e:
-            raise IndexMismatch(f"{folder}: a segment is not valid ({type(e).__name__}: {str(e)[:200]}).") from e
-        live_ids = [i for i in ids if i is not None]
-        if len(set(live_ids)) != len(live_ids):
-            raise IndexMismatch(f"{folder}: the same id appears twice: the save does not belong together.")
+        docs = read_segments(str(folder), data, segments, next_row, self.dim)
+        alive, ids, texts, meta, vec_parts = docs.alive, docs.ids, docs.texts, docs.meta, docs.vectors
         if self.kind in ("hnsw", "ivfpq"):
             self.index = (self._read_faiss(folder, data, "checkpoint.faiss") if legacy
                           else self._read_arrays(folder, data, next_row))
@@ -632,14 +561,14 @@ class VectorIndex:
             for lo in range(0, len(rows), 65_536):
                 self.index.add_with_ids(np.ascontiguousarray(vecs[picked[lo:lo + 65_536]], dtype=np.float32),
                                         rows[lo:lo + 65_536])
-        self._row_id, self._row_text = [], []
+        self._row_id, self._row_text, self._columns = [], [], MetadataColumns()
         self._alive, self._persisted = bytearray(), bytearray()
         self._append_rows([i if i is not None else "" for i in ids], texts, meta)
         self._row = {i: r for r, i in enumerate(ids) if i is not None}
         for r in np.flatnonzero(~alive).tolist():
             self._row_id[r] = None
             self._alive[r] = 0
-        self._persisted = bytearray(in_segment.astype(np.uint8).tobytes())
+        self._persisted = bytearray(docs.in_segment.astype(np.uint8).tobytes())
         if self.kind == "hnsw" and self.index.ntotal - len(self._tombstones) != len(self):
             raise IndexMismatch(f"{folder}: the HNSW graph holds {self.index.ntotal - len(self._tombstones)} live "
                                 f"vectors, the documents {len(self)}: they do not belong together.")

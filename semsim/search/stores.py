@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import IndexMismatch
-from ..storage import current_version, parse_json, read_version
+from ..files import parse_json
+from ..storage import current_version, read_version
 from .index import VectorIndex
 from .vectors import Store, refuse_other_model
 

@@ -3,10 +3,10 @@
 Every function accepts numpy arrays or torch tensors and answers in the same kind.
 The rules the course teaches, all checked in tests/test_similarity.py:
 
-* cosine(a, b) = dot(a, b) / (|a| |b|): it ignores length, only direction counts;
-* for unit vectors dot == cosine, and euclidean**2 == 2 - 2 * cosine, so the three
+* ``cosine(a, b) = dot(a, b) / (norm(a) * norm(b))``: it ignores length, only direction counts;
+* for unit vectors ``dot == cosine``, and ``euclidean**2 == 2 - 2 * cosine``, so the three
   rank neighbours identically once vectors are normalised;
-* pearson(a, b) == cosine(a - mean(a), b - mean(b));
+* ``pearson(a, b) == cosine(a - mean(a), b - mean(b))``;
 * a zero vector has no direction: cosine and pearson refuse it (ValueError).
 """
 from __future__ import annotations

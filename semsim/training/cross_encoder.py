@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import ModelNotAvailable
 from ..paths import cache_dir, hub_models_allowed
-from ..storage import flocked, lock_is_held, publish_dir
+from ..files import flocked, lock_is_held, publish_dir
 from ..models.identity import remember, source
 from ..models.load import load_cross_encoder, quiet_loading
 from ..models.locate import ResolvedModel, resolve
