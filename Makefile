@@ -22,11 +22,7 @@ else
 SOURCE :=
 endif
 
-# The course data: ../shared/data beside a clone on the course machines, unless set.
-ifneq ($(wildcard ../shared/data),)
-SEMSIM_DATA_DIR ?= $(abspath ../shared/data)
-endif
-export SEMSIM_DATA_DIR
+# The course's data are in data/ (semsim reads them from there); SEMSIM_DATA_DIR may name another copy.
 # Tokenizers must not fork worker threads in kernels that later fork (nbval, measured subprocesses).
 export TOKENIZERS_PARALLELISM := false
 

@@ -1,41 +1,48 @@
-"""The course's data sets: STS Benchmark (English and machine-translated) and a
-Wikipedia sentence corpus.
+"""The course's data sets: STS Benchmark (English and machine-translated), a Wikipedia
+sentence corpus, and two question-to-paragraph retrieval testbeds (SQuAD v1.1 dev, SQuAD-it).
 
-Files are read from a local data folder: ``$SEMSIM_DATA_DIR`` (CI and the Makefile point
-it at ``../shared/data``), else ``<semsim cache>/data``. The layout is
+They ship with the course, in the repository's ``data/`` folder (about 7 MB; sources,
+licences and checksums in ``data/SOURCES.md``), so a clone runs anywhere with no network.
+Files are read from, in order: that folder; ``$SEMSIM_DATA_DIR`` (another folder with the
+same layout, for a copy of semsim installed without the repository); ``<semsim cache>/data``.
+The layout is
 
-    stsb/{train,validation,test}.tsv.gz              original English STS-B, scores 0-5
+    stsb/{train,validation,test}.tsv.gz                   original English STS-B, scores 0-5
     stsb_multi_mt/<lang>/{train,validation,test}.tsv.gz   machine translations, same rows
-    corpus/wiki_sentences.txt.gz                     one sentence per line
+    corpus/wiki_sentences.txt.gz                          one sentence per line
+    squad_v1_dev/, squad_it/                              corpus, queries, qrels (.tsv.gz)
 
-When no local folder has the file and the hub is reachable, the same data come from the
-Hugging Face hub. Anything else is one :class:`~semsim.errors.DatasetNotAvailable`.
+Only when the learner opts in (``SEMSIM_USE_HUB=1``) and no local copy exists do STS-B and
+the corpus come from the Hugging Face hub instead. Anything else is one
+:class:`~semsim.errors.DatasetNotAvailable` that says how to get the file.
 """
 from __future__ import annotations
 
 import gzip
 import zlib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import DatasetNotAvailable
-from .paths import DATA_ENV, cache_dir, data_dir, hub_reachable
+from .paths import DATA_ENV, HUB_ENV, cache_dir, data_dir, hub_allowed, hub_reachable, repo_data_dir
 
 SPLITS = ("train", "validation", "test")
 STSB_ROWS = {"train": 5749, "validation": 1500, "test": 1379}
 LANGUAGES = ("de", "en", "es", "fr", "it", "ja", "nl", "pl", "pt", "ru", "zh")
 CORPUS_ROWS = 10527
 _HOW = (
-    f"Point {DATA_ENV} at a folder with the course data (in this repository's CI: "
-    "../shared/data), or run once with a network so it can come from the Hugging Face hub."
+    "The course's data ship in the data/ folder of its repository: work from a complete clone "
+    f"(git clone, or the course's zip), or point {DATA_ENV} at a copy of that folder. With a network, "
+    f"{HUB_ENV}=1 lets semsim fetch STS-B and the corpus from the Hugging Face hub instead."
 )
 
 
 def data_roots() -> list[Path]:
-    """The folders searched for data files, in order: $SEMSIM_DATA_DIR (if set), then semsim's cache."""
-    roots = [data_dir()] if data_dir() else []
+    """The folders searched for data files, in order: the repository's data/, $SEMSIM_DATA_DIR, semsim's cache."""
+    roots = [r for r in (repo_data_dir(), data_dir()) if r is not None]
     return roots + [cache_dir() / "data"]
 
 
@@ -129,7 +136,7 @@ def _load_stsb(split: str, lang: str | None) -> pd.DataFrame:
     path = data_file(rel)
     if path is not None:
         return validate_stsb(_read_tsv(path), str(path), STSB_ROWS[split])
-    if hub_reachable():
+    if hub_allowed() and hub_reachable():
         return validate_stsb(_stsb_from_hub(split, lang), f"hub STS-B {lang or ''} {split}", STSB_ROWS[split])
     raise DatasetNotAvailable(f"STS-B file {rel} was not found in {[str(r) for r in data_roots()]}. {_HOW}")
 
@@ -183,7 +190,7 @@ def _load_corpus() -> tuple[str, ...]:
     rel = "corpus/wiki_sentences.txt.gz"
     path = data_file(rel)
     if path is None:
-        if hub_reachable():
+        if hub_allowed() and hub_reachable():
             return tuple(_corpus_from_hub())
         raise DatasetNotAvailable(f"The corpus file {rel} was not found in {[str(r) for r in data_roots()]}. {_HOW}")
     try:
@@ -202,7 +209,60 @@ def load_corpus() -> list[str]:
     return list(_load_corpus())
 
 
+RETRIEVAL = {"squad_v1_dev": 10_570, "squad_it": 7_609}   # testbed -> number of questions
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """A retrieval testbed: paragraphs (doc_id, title, text; the title names the Wikipedia article),
+    questions (query_id, text, split: "test" for every question, as released) and the relevant
+    paragraph of each question (qrels: query_id, doc_id, relevance). Both testbeds cover the same
+    48 articles; a train/test split should go by article, so no article is on both sides."""
+
+    name: str
+    corpus: pd.DataFrame
+    queries: pd.DataFrame
+    qrels: pd.DataFrame
+
+    def relevant(self) -> dict[str, set[str]]:
+        """query_id -> the ids of its relevant paragraphs."""
+        out: dict[str, set[str]] = {}
+        for q, d in zip(self.qrels["query_id"], self.qrels["doc_id"]):
+            out.setdefault(q, set()).add(d)
+        return out
+
+
+@lru_cache(maxsize=4)
+def _load_retrieval(name: str) -> Retrieval:
+    frames = {}
+    for part in ("corpus", "queries", "qrels"):
+        rel = f"{name}/{part}.tsv.gz"
+        path = data_file(rel)
+        if path is None:
+            raise DatasetNotAvailable(f"The retrieval file {rel} was not found in {[str(r) for r in data_roots()]}. {_HOW}")
+        try:
+            frames[part] = pd.read_csv(path, sep="\t", keep_default_na=False, dtype=str)
+        except (OSError, EOFError, zlib.error, UnicodeDecodeError, pd.errors.ParserError) as e:
+            raise DatasetNotAvailable(f"The data file {path} is damaged ({type(e).__name__}: {e}). "
+                                      "Copy it again from the course data.") from None
+    queries, qrels, corpus = frames["queries"], frames["qrels"], frames["corpus"]
+    if len(queries) != RETRIEVAL[name] or not set(qrels["doc_id"]) <= set(corpus["doc_id"]) or \
+            not set(qrels["query_id"]) <= set(queries["query_id"]):
+        raise DatasetNotAvailable(f"The {name} files do not fit together ({len(queries)} questions, expected "
+                                  f"{RETRIEVAL[name]}): truncated or wrong files.")
+    return Retrieval(name, corpus, queries, qrels)
+
+
+def load_retrieval(name: str = "squad_v1_dev") -> Retrieval:
+    """A question-to-paragraph retrieval testbed: ``"squad_v1_dev"`` (English) or ``"squad_it"`` (Italian)."""
+    if name not in RETRIEVAL:
+        raise ValueError(f"name must be one of {sorted(RETRIEVAL)}, not {name!r}")
+    r = _load_retrieval(name)
+    return Retrieval(r.name, r.corpus.copy(), r.queries.copy(), r.qrels.copy())
+
+
 def clear_cache() -> None:
     """Forget data sets read earlier in this process (after changing $SEMSIM_DATA_DIR)."""
     _load_stsb.cache_clear()
     _load_corpus.cache_clear()
+    _load_retrieval.cache_clear()

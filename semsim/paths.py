@@ -6,11 +6,11 @@ import socket
 from functools import lru_cache
 from pathlib import Path
 
-DATA_ENV = "SEMSIM_DATA_DIR"      # folder with stsb/, stsb_multi_mt/, corpus/
+DATA_ENV = "SEMSIM_DATA_DIR"      # another folder laid out like the repository's data/ (read after it)
 MODELS_ENV = "SEMSIM_MODELS_DIR"  # folder with one sub-folder per model
 CACHE_ENV = "SEMSIM_CACHE_DIR"    # semsim's own cache (assembled models, trained models)
 OFFLINE_ENV = ("SEMSIM_OFFLINE", "HF_HUB_OFFLINE")
-HUB_ENV = "SEMSIM_HUB_MODELS"     # "1": a learner's opt-in to models from the Hugging Face hub
+HUB_ENV = "SEMSIM_USE_HUB"        # "1": the learner's opt-in to models and data from the Hugging Face hub
 
 
 def _env_dir(name: str) -> Path | None:
@@ -18,8 +18,14 @@ def _env_dir(name: str) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def repo_data_dir() -> Path | None:
+    """The data/ folder of the repository this semsim runs from (a clone, or an editable install), or None."""
+    folder = Path(__file__).resolve().parents[1] / "data"
+    return folder if (folder / "SOURCES.md").is_file() else None
+
+
 def data_dir() -> Path | None:
-    """The local data folder named by $SEMSIM_DATA_DIR, or None when it is not set."""
+    """The extra data folder named by $SEMSIM_DATA_DIR, or None when it is not set."""
     return _env_dir(DATA_ENV)
 
 
@@ -43,11 +49,12 @@ def size_bytes(path: str | Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def hub_models_allowed() -> bool:
-    """True when the learner opted in to hub models ($SEMSIM_HUB_MODELS=1).
+def hub_allowed() -> bool:
+    """True when the learner opted in to the Hugging Face hub ($SEMSIM_USE_HUB=1).
 
-    By default the course uses only its offline models (and documented substitutes), online
-    or not, so that a network connection never changes what a notebook computes."""
+    By default the course uses only its own data (the repository's data/ folder) and its
+    offline models (and documented substitutes), online or not, so that a network connection
+    never changes what a notebook computes."""
     return os.environ.get(HUB_ENV, "").strip() not in ("", "0")
 
 

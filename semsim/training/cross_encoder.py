@@ -4,7 +4,7 @@ No pretrained cross-encoder has an offline copy, so set-up (``make prepare``, or
 course`` in the background) trains one with sentence-transformers' ``CrossEncoderTrainer``
 and keeps it in semsim's cache. :func:`load_reranker` gives that model, waiting for a
 training that is still running. The hub's ``cross-encoder/ms-marco-MiniLM-L6-v2`` is used
-only when the learner opts in to hub models (``SEMSIM_HUB_MODELS=1``): by default the course
+only when the learner opts in to hub models (``SEMSIM_USE_HUB=1``): by default the course
 runs with the same models online and offline, the ones its outputs were measured with.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelNotAvailable
-from ..paths import cache_dir, hub_models_allowed
+from ..paths import cache_dir, hub_allowed
 from ..files import flocked, lock_is_held, publish_dir
 from ..models.identity import remember, source
 from ..models.load import load_cross_encoder, quiet_loading
@@ -101,7 +101,7 @@ def _train(out: Path, n_pairs: int | None, epochs: int, batch_size: int, learnin
 
 
 def load_reranker(allow_training: bool = False, verbose: bool = True) -> Any:
-    """Notebook 07's cross-encoder: the one trained here on STS-B (or, with ``SEMSIM_HUB_MODELS=1``,
+    """Notebook 07's cross-encoder: the one trained here on STS-B (or, with ``SEMSIM_USE_HUB=1``,
     the hub's ms-marco cross-encoder when it can be had).
 
     If the STS-B cross-encoder is being trained in the background (``make course`` starts
@@ -111,7 +111,7 @@ def load_reranker(allow_training: bool = False, verbose: bool = True) -> Any:
     """
     hub = spec("ms-marco-MiniLM-L-6-v2")
     assert hub is not None
-    if hub_models_allowed():
+    if hub_allowed():
         try:
             return load_cross_encoder(hub.hub_id, verbose=verbose)
         except ModelNotAvailable:
