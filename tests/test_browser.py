@@ -377,3 +377,79 @@ def accept_dialogs(page, seen: list) -> None:
     for dialog in page.locator(".jp-Dialog").all():
         seen.append(dialog.inner_text()[:200])
         dialog.locator(".jp-mod-accept").first.click()
+
+
+FAKE_TRAINER = """
+import json, sys, time
+from pathlib import Path
+from semsim.files import flocked, publish_dir
+from semsim.models.locate import resolve
+from semsim.training import cross_encoder as ce
+
+def build(out: Path) -> None:
+    from sentence_transformers import CrossEncoder
+    CrossEncoder(resolve("all-MiniLM-L6-v2").location, num_labels=1).save(str(out))   # untrained: enough here
+    (out / ce.RECORD).write_text(json.dumps({"pairs": 0}))
+
+ce.stsb_training_lock().parent.mkdir(parents=True, exist_ok=True)
+go, deadline = Path(sys.argv[1]), time.time() + 600
+with flocked(ce.stsb_training_lock()):       # what `make course` holds while it trains in the background
+    print("training", flush=True)
+    while not go.exists() and time.time() < deadline:   # "trains" until the test has seen the notebook wait
+        time.sleep(0.2)
+    publish_dir(ce.stsb_cross_encoder_dir(), build, complete=ce.RECORD)
+"""
+
+
+def test_notebook_07_waits_for_the_background_training_in_jupyterlab(browser, tmp_path):
+    """Issue 26: a learner who opens 07 while `make course` still trains the cross-encoder sees a wait, then the
+    reranker, never a crash. A real second process holds the training lock; the kernel runs 07's first cells."""
+    cache = tmp_path / "cache"
+    env = {**os.environ, "SEMSIM_CACHE_DIR": str(cache), "SEMSIM_OFFLINE": "1",
+           "JUPYTER_CONFIG_DIR": str(tmp_path / ".jupyter"), "JUPYTER_RUNTIME_DIR": str(tmp_path / ".runtime")}
+    nb = json.loads((ROOT / "notebooks" / "07_bi_vs_cross_encoder.ipynb").read_text())
+    first_code = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code")
+    nb["cells"] = nb["cells"][: first_code + 1]
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    (tmp_path / "07.ipynb").write_text(json.dumps(nb))
+    go = tmp_path / "go"
+    trainer = subprocess.Popen([sys.executable, "-c", FAKE_TRAINER, str(go)], env=env, stdout=subprocess.PIPE, text=True)
+    port, token = free_port(), "semsim-test-token"
+    lab = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+                            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}", "--allow-root",
+                            "--LabApp.news_url=None", "--LabApp.collaborative=False"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        assert trainer.stdout.readline().strip() == "training"
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        page = browser.new_page(viewport={"width": 1400, "height": 950})
+        page.goto(f"http://127.0.0.1:{port}/lab/tree/07.ipynb?token={token}")
+        idle = page.locator("#jp-main-statusbar >> text=Idle")
+        idle.first.wait_for(timeout=120_000)
+        notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+        accept_dialogs(page, [])
+        notebook.locator(".jp-Cell").first.click()
+        for _ in range(first_code + 1):
+            accept_dialogs(page, [])
+            page.keyboard.press("Shift+Enter")
+            time.sleep(0.5)
+        notebook.locator("text=being trained in the background").first.wait_for(timeout=300_000)
+        assert trainer.poll() is None                     # it is still training while the notebook waits
+        go.touch()                                        # the training ends
+        notebook.locator("text=reranker ready").first.wait_for(timeout=300_000)
+        text = notebook.inner_text()
+        assert "Error" not in text and "Traceback" not in text, text[-2000:]
+        assert trainer.wait(timeout=60) == 0
+        page.close()
+    finally:
+        trainer.kill()
+        lab.terminate()
+        lab.wait(timeout=30)
