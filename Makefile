@@ -70,7 +70,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # JupyterLab opens as soon as the packages are in; notebook 07's cross-encoder trains in the
 # background meanwhile (about 5 minutes, log in the semsim cache; notebook 07 waits for it).
 course: install
-	$(BIN)/python -m semsim prepare --with-reranker --background
+	$(BIN)/python -m semsim prepare --with-trained --background
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
 # The whole suite, with a per-phase timing summary at the end (also when a phase fails).
@@ -90,7 +90,7 @@ notebooks: install prepare
 
 # Train notebook 07's cross-encoder now (waits for a background run instead of starting another).
 prepare: install
-	$(BIN)/python -m semsim prepare --with-reranker
+	$(BIN)/python -m semsim prepare --with-trained
 
 doctor: install
 	$(BIN)/python -m semsim doctor

@@ -13,10 +13,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="list which course models and data sets are present offline")
     prep = sub.add_parser("prepare", help="join the all-mpnet-base-v2 pieces and locate each local model")
-    prep.add_argument("--with-reranker", action="store_true",
-                      help="also train notebook 07's STS-B cross-encoder once (about 5 minutes on 2 cores)")
+    prep.add_argument("--with-trained", "--with-reranker", dest="with_trained", action="store_true",
+                      help="also make the course's trained models once: notebook 04's static model (distilled) and "
+                           "notebook 07's STS-B cross-encoder (minutes on 2 cores)")
     prep.add_argument("--background", action="store_true",
-                      help="with --with-reranker: train in a background process and return at once")
+                      help="with --with-trained: work in a background process (one thread) and return at once")
     server = sub.add_parser("milvus-server", help="run a local Milvus standalone server until Ctrl+C")
     server.add_argument("--data", required=True, help="folder for its data, logs and binaries (about 0.5 GB)")
     server.add_argument("--port", type=int, default=None, help="port to try first (default: a free one)")
@@ -36,43 +37,63 @@ def main(argv: list[str] | None = None) -> int:
         for s in COURSE_MODELS.values():
             found = locate(s.name)
             print(f"{s.name:40s} {found or 'not available offline'}")
-        if args.with_reranker and args.background:
+        if args.with_trained and args.background:
             return _prepare_in_background()
-        if args.with_reranker:
-            from .training.cross_encoder import stsb_cross_encoder_trained, train_stsb_cross_encoder
-
-            if not stsb_cross_encoder_trained():
-                print("training notebook 07's cross-encoder (once, a few minutes) ...", flush=True)
-            try:
-                print(f"{'stsb cross-encoder':40s} {train_stsb_cross_encoder()}")
-            except SemsimError as e:  # no STS-B here, for instance
-                print(f"error: notebook 07's cross-encoder could not be trained: {e}\n"
-                      "Everything else is installed; fix the cause and run `python -m semsim prepare "
-                      "--with-reranker` again (or `make install`).", file=sys.stderr)
-                return 3
+        if args.with_trained:
+            return _prepare_trained()
         return 0
     except SemsimError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
 
+def _prepare_trained() -> int:
+    """Distil notebook 04's static model and train notebook 07's cross-encoder (each once)."""
+    import os
+    import time
+
+    from .models.static import distill_static, static_model_ready
+    from .training.cross_encoder import stsb_cross_encoder_trained, train_stsb_cross_encoder
+
+    if os.environ.get("SEMSIM_PREPARE_THREADS"):      # the background run leaves a core to the learner
+        import torch
+
+        torch.set_num_threads(int(os.environ["SEMSIM_PREPARE_THREADS"]))
+    steps = [("static model (notebook 04)", static_model_ready, distill_static, "distilling"),
+             ("stsb cross-encoder (notebook 07)", stsb_cross_encoder_trained, train_stsb_cross_encoder, "training")]
+    for label, ready, make, verb in steps:
+        if not ready():
+            print(f"{verb} the {label} once ...", flush=True)
+        t0 = time.perf_counter()
+        try:
+            print(f"{label:40s} {make()}  ({time.perf_counter() - t0:.0f} s)", flush=True)
+        except SemsimError as e:  # no data here, for instance
+            print(f"error: the {label} could not be made: {e}\nEverything else is installed; fix the cause and run "
+                  "`python -m semsim prepare --with-trained` again.", file=sys.stderr)
+            return 3
+    return 0
+
+
 def _prepare_in_background() -> int:
-    """Start `prepare --with-reranker` as a detached process (logging to the cache) unless done or running."""
+    """Start `prepare --with-trained` as a detached one-thread process (logging to the cache) unless done or running."""
+    import os
     import subprocess
 
+    from .models.static import static_model_ready
     from .paths import cache_dir
     from .training.cross_encoder import stsb_cross_encoder_trained, stsb_training_in_progress
 
-    if stsb_cross_encoder_trained():
-        print(f"{'stsb cross-encoder':40s} trained")
+    if stsb_cross_encoder_trained() and static_model_ready():
+        print(f"{'trained models (notebooks 04, 07)':40s} ready")
         return 0
     log = cache_dir() / "prepare.log"
     if not stsb_training_in_progress():
         with open(log, "ab") as out:
-            subprocess.Popen([sys.executable, "-m", "semsim", "prepare", "--with-reranker"], stdout=out,
-                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    print(f"notebook 07's cross-encoder is training in the background (about 5 minutes); progress: {log}. "
-          "Notebook 07 waits for it; `make test` too.", flush=True)
+            subprocess.Popen([sys.executable, "-m", "semsim", "prepare", "--with-trained"], stdout=out,
+                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                             env={**os.environ, "SEMSIM_PREPARE_THREADS": "1", "OMP_NUM_THREADS": "1"})
+    print(f"notebook 04's static model and notebook 07's cross-encoder are being made in the background (one "
+          f"thread, a few minutes); progress: {log}. Notebooks 04 and 07 wait for them; `make test` too.", flush=True)
     return 0
 
 

@@ -36,10 +36,14 @@ def test_prepare_lists_every_course_model(capsys, offline):
     assert "bert-base-uncased" in out and "not available offline" in out
 
 
-def test_prepare_fails_loudly_when_the_reranker_cannot_be_trained(capsys, offline, data_root):
-    assert cli.main(["prepare", "--with-reranker"]) == 3  # no STS-B in this data folder
+def test_prepare_fails_loudly_when_the_reranker_cannot_be_trained(capsys, offline, data_root, monkeypatch):
+    from semsim.models import static
+
+    monkeypatch.setattr(static, "static_model_ready", lambda: True)       # the static model is not this test's
+    monkeypatch.setattr(static, "distill_static", lambda: "(skipped)")
+    assert cli.main(["prepare", "--with-trained"]) == 3  # no STS-B in this data folder
     err = capsys.readouterr().err
-    assert "could not be trained" in err and "STS-B" in err and "prepare --with-reranker" in err
+    assert "could not be made" in err and "STS-B" in err and "prepare --with-trained" in err
 
 
 def test_cli_needs_a_command():
@@ -49,7 +53,8 @@ def test_cli_needs_a_command():
 
 def test_doctor_checks_the_machine(offline, data_root):
     rows = {r["item"]: r for r in doctor.machine_rows()}
-    assert set(rows) == {"Python", "torch", "free disk (semsim cache)", "available memory", "notebook 07's cross-encoder"}
+    assert set(rows) == {"Python", "torch", "free disk (semsim cache)", "available memory", "notebook 07's cross-encoder",
+                         "notebook 04's static model"}
     assert rows["Python"]["status"] == "ok" and "CPU build" in rows["torch"]["source"]
     assert rows["notebook 07's cross-encoder"]["status"] == "missing"  # a fresh cache folder
     assert "make prepare" in rows["notebook 07's cross-encoder"]["source"]
@@ -60,5 +65,9 @@ def test_background_prepare_returns_at_once_when_trained(capsys, offline):
 
     if not stsb_cross_encoder_trained():
         pytest.skip("the cross-encoder is not trained in this cache")
-    assert cli.main(["prepare", "--with-reranker", "--background"]) == 0
-    assert "trained" in capsys.readouterr().out
+    from semsim.models.static import static_model_ready
+
+    if not static_model_ready():
+        pytest.skip("the static model is not distilled in this cache")
+    assert cli.main(["prepare", "--with-trained", "--background"]) == 0
+    assert "ready" in capsys.readouterr().out

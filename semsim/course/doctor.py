@@ -135,6 +135,11 @@ def machine_rows() -> list[dict[str, str]]:
     else:
         state = ("missing", "run `make prepare` (about 5 minutes) before notebook 07")
     rows.append({"item": "notebook 07's cross-encoder", "status": state[0], "size": "", "source": state[1]})
+    from ..models.static import static_model_ready
+
+    ready = static_model_ready()
+    rows.append({"item": "notebook 04's static model", "status": "ready" if ready else "missing", "size": "",
+                 "source": "distilled" if ready else "run `make prepare` (a minute or two) before notebook 04"})
     return rows
 
 
@@ -152,8 +157,9 @@ def report() -> tuple[str, bool]:
         f"  CPU cores = {os.cpu_count()}",
     ]
     # Online-only models with a documented substitute (or notebook fallback) are not required.
-    needed = [r for r, s in zip(models, COURSE_MODELS.values()) if s.kind == "bi-encoder" and not s.substitute]
-    problems = [r for r in machine if r["status"] in ("UNSUPPORTED", "missing") and r["item"] != "notebook 07's cross-encoder"]
+    needed = [r for r, s in zip(models, COURSE_MODELS.values())     # set-up's own models are judged above
+              if s.kind == "bi-encoder" and not s.substitute and s.backend != "static"]
+    problems = [r for r in machine if r["status"] in ("UNSUPPORTED", "missing") and not r["item"].startswith("notebook ")]
     ok = all(r["status"] in ("present", "ok") for r in needed + datasets) and not problems
     verdict = "READY: every model and data set the course needs offline is here." if ok else (
         "NOT READY: see the rows marked missing, DAMAGED or UNSUPPORTED above.")

