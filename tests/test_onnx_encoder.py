@@ -89,3 +89,33 @@ def test_minilm_int8_agrees_with_float(onnx_int8):
     from semsim.models.onnx import INT8_FILE, MIN_INT8_COSINE, int8_agreement
 
     assert int8_agreement(onnx_int8.folder, onnx_int8.folder / INT8_FILE) >= MIN_INT8_COSINE
+
+
+# -- the second backend: OpenVINO (issue 27) ------------------------------------------------------
+def test_openvino_float_equals_sentence_transformers(minilm):
+    from semsim.models.identity import identity
+    from semsim.models.openvino import openvino_encoder
+
+    ov = openvino_encoder(minilm)
+    ref = minilm.encode(TEXTS)
+    np.testing.assert_allclose(ov.encode(TEXTS, batch_size=2), ref, atol=1e-4)
+    who = identity(ov)
+    assert who.backend == "openvino" and who.name == "all-MiniLM-L6-v2"
+    assert who.fingerprint not in (fingerprint(minilm), fingerprint(onnx_encoder(minilm)))
+
+
+def test_auto_picks_by_the_cpus_int8_instructions(minilm, monkeypatch, capsys):
+    from semsim.models import openvino
+
+    picked = []
+    monkeypatch.setattr(openvino, "onnx_encoder", lambda m, int8=False: picked.append(("onnx", int8)) or "ort")
+    monkeypatch.setattr(openvino, "openvino_encoder", lambda m, int8=False: picked.append(("ov", int8)) or "ov")
+    monkeypatch.setattr(openvino, "cpu_flags", lambda: {"avx2", "fma"})
+    assert openvino.fast_encoder(minilm) == "ort" and picked[-1] == ("onnx", True)
+    assert "no VNNI or AMX" in capsys.readouterr().out
+    monkeypatch.setattr(openvino, "cpu_flags", lambda: {"avx2", "avx512_vnni", "amx_int8"})
+    assert openvino.fast_encoder(minilm) == "ov" and picked[-1] == ("ov", True)
+    assert "amx_int8, avx512_vnni" in capsys.readouterr().out
+    assert openvino.fast_encoder(minilm, "onnx") == "ort" and picked[-1] == ("onnx", False)
+    with pytest.raises(ValueError, match="backend must be"):
+        openvino.fast_encoder(minilm, "gpu")

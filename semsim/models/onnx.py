@@ -130,7 +130,64 @@ def export_folder(model: Any, int8: bool = False) -> Path:
     return target
 
 
-class OnnxEncoder:
+class ExportedEncoder:
+    """What an encoder of an exported graph shares, whatever runs the graph (ONNX Runtime, OpenVINO):
+    the tokenizer, batching by token count, and the ``encode`` of sentence-transformers.
+    A subclass sets ``folder``, ``info``, ``tokenizer``, ``max_seq_length`` and defines ``_run``."""
+
+    folder: Path
+    info: dict
+    tokenizer: Any
+    max_seq_length: int
+
+    def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+    def get_embedding_dimension(self) -> int:
+        return int(self.info["dim"])
+
+    get_sentence_embedding_dimension = get_embedding_dimension  # the older name
+
+    def encode(self, sentences: str | Sequence[str], batch_size: int = 32, show_progress_bar: bool = False,
+               normalize_embeddings: bool = False, convert_to_tensor: bool = False, **_: Any) -> Any:
+        """Like ``SentenceTransformer.encode`` for text: one string gives one vector, a list a matrix.
+
+        Texts are tokenised once, truncated at ``max_seq_length`` word pieces, and batched by their
+        number of tokens, longest first: a batch then holds texts of nearly equal length, so little
+        is padding (sorting by characters, as sentence-transformers does, left about a third of a
+        batch as padding on STS-B here). Vectors come back in the order given. A non-string
+        raises ValueError, as in sentence-transformers.
+        """
+        single = isinstance(sentences, str)
+        texts = [sentences] if single else list(sentences)
+        bad = [type(t).__name__ for t in texts if not isinstance(t, str)]
+        if bad:
+            raise ValueError(f"Unsupported input type: {bad[0]}. {type(self).__name__} encodes strings only.")
+        out = np.zeros((len(texts), self.get_embedding_dimension()), dtype=np.float32)
+        if not texts:
+            return out
+        tokens = self.tokenizer(texts, truncation=True, max_length=self.max_seq_length)
+        order = np.argsort([-len(ids) for ids in tokens["input_ids"]], kind="stable")
+        starts = range(0, len(texts), batch_size)
+        if show_progress_bar:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc="Batches")
+        for lo in starts:
+            rows = order[lo:lo + batch_size]
+            enc = self.tokenizer.pad({n: [tokens[n][i] for i in rows] for n in tokens.keys()}, return_tensors="np")
+            out[rows] = self._run({n: enc[n].astype(np.int64) for n in self.info["inputs"]})
+        if normalize_embeddings and not self.info["normalized"]:
+            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        result = out[0] if single else out
+        if convert_to_tensor:
+            import torch
+
+            return torch.from_numpy(result)
+        return result
+
+
+class OnnxEncoder(ExportedEncoder):
     """Sentence embeddings from an exported model with ONNX Runtime (CPU), sentence-transformers style."""
 
     def __init__(self, folder: str | Path, int8: bool = False, threads: int | None = None,
@@ -149,55 +206,13 @@ class OnnxEncoder:
         self.max_seq_length = int(self.info["max_seq_length"])
         self.backend = "onnxruntime int8" if int8 else "onnxruntime"
 
-    def get_embedding_dimension(self) -> int:
-        return int(self.info["dim"])
-
-    get_sentence_embedding_dimension = get_embedding_dimension  # the older name
+    def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        return self.session.run(["sentence_embedding"], feed)[0]
 
     def semsim_fingerprint(self) -> str:
         """The source model's fingerprint and the variant: int8 vectors differ, so they get their own."""
         variant = f"onnx-v{EXPORT_VERSION}-int8" if self.int8 else "onnx-float"
         return hashlib.sha256(f"{self.info['fingerprint']}-{variant}".encode()).hexdigest()[:16]
-
-    def encode(self, sentences: str | Sequence[str], batch_size: int = 32, show_progress_bar: bool = False,
-               normalize_embeddings: bool = False, convert_to_tensor: bool = False, **_: Any) -> Any:
-        """Like ``SentenceTransformer.encode`` for text: one string gives one vector, a list a matrix.
-
-        Texts are tokenised once, truncated at ``max_seq_length`` word pieces, and batched by their
-        number of tokens, longest first: a batch then holds texts of nearly equal length, so little
-        is padding (sorting by characters, as sentence-transformers does, left about a third of a
-        batch as padding on STS-B here). Vectors come back in the order given. A non-string
-        raises ValueError, as in sentence-transformers.
-        """
-        single = isinstance(sentences, str)
-        texts = [sentences] if single else list(sentences)
-        bad = [type(t).__name__ for t in texts if not isinstance(t, str)]
-        if bad:
-            raise ValueError(f"Unsupported input type: {bad[0]}. OnnxEncoder encodes strings only.")
-        dim = self.get_embedding_dimension()
-        out = np.zeros((len(texts), dim), dtype=np.float32)
-        if not texts:
-            return out
-        tokens = self.tokenizer(texts, truncation=True, max_length=self.max_seq_length)
-        order = np.argsort([-len(ids) for ids in tokens["input_ids"]], kind="stable")
-        starts = range(0, len(texts), batch_size)
-        if show_progress_bar:
-            from tqdm.auto import tqdm
-
-            starts = tqdm(starts, desc="Batches")
-        for lo in starts:
-            rows = order[lo:lo + batch_size]
-            enc = self.tokenizer.pad({n: [tokens[n][i] for i in rows] for n in tokens.keys()}, return_tensors="np")
-            feed = {n: enc[n].astype(np.int64) for n in self.info["inputs"]}
-            out[rows] = self.session.run(["sentence_embedding"], feed)[0]
-        if normalize_embeddings and not self.info["normalized"]:
-            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-        result = out[0] if single else out
-        if convert_to_tensor:
-            import torch
-
-            return torch.from_numpy(result)
-        return result
 
 
 def int8_agreement(folder: Path, int8_file: Path) -> float:
