@@ -1,7 +1,8 @@
 """Encoding paths for all-MiniLM-L6-v2 on the CPU: speed and quality, side by side.
 
 Paths: plain ``SentenceTransformer.encode``; torch dynamic int8 (``semsim.models.quantize.quantize_int8``);
-ONNX Runtime float and int8 (``semsim.models.onnx``). Speed: sentences per second by
+ONNX Runtime float and int8 (``semsim.models.onnx``); OpenVINO float and int8 (``semsim.models.openvino``,
+NNCF static quantisation); and the path ``fast_encoder(model, "auto")`` picks on this CPU. Speed: sentences per second by
 batch size for short texts (one STS-B sentence) and long ones (five joined), median of
 ``--repeat`` runs per cell after a warm-up, every path measured in the same process one
 after the other, so the ratios compare like with like. Quality: STS-B test Spearman for
@@ -25,6 +26,7 @@ from semsim.evaluation import correlations, paired_bootstrap_diff
 from semsim.models.locate import resolve
 from semsim.models.load import load_model, quiet_loading
 from semsim.models.onnx import onnx_encoder
+from semsim.models.openvino import fast_encoder, openvino_encoder
 from semsim.models.quantize import quantize_int8
 
 
@@ -55,7 +57,9 @@ def main() -> int:
         plain = SentenceTransformer(resolve("all-MiniLM-L6-v2").location, device="cpu")
     model = load_model("all-MiniLM-L6-v2", verbose=False)
     paths = {"plain ST": plain, "torch int8": quantize_int8(model),
-             "ORT float": onnx_encoder(model), "ORT int8": onnx_encoder(model, int8=True)}
+             "ORT float": onnx_encoder(model), "ORT int8": onnx_encoder(model, int8=True),
+             "OV float": openvino_encoder(model), "OV int8": openvino_encoder(model, int8=True)}
+    auto = type(fast_encoder(model, "auto", verbose=False)).__name__
 
     speed = []
     for length, (items, batch_sizes) in texts.items():
@@ -83,15 +87,16 @@ def main() -> int:
                         "Δ vs plain": f"{diff:+.4f}", "95% CI of Δ": f"{lo:+.4f} … {hi:+.4f}",
                         "mean cosine to plain vectors": f"{(vecs[name] * vecs['plain ST']).sum(1).mean():.4f}"})
         print(quality[-1], flush=True)
-    body = (f"CPU instruction sets that int8 kernels use: {cpu_int8_features()}.\n\n"
+    body = (f"CPU instruction sets that int8 kernels use: {cpu_int8_features()}. "
+            f"`fast_encoder(model, 'auto')` chose {auto} on this CPU.\n\n"
             f"{args.texts} texts per cell (64 at batch 1); short = one STS-B train sentence, long = five joined; "
             "the mixed row is 1,500 distinct STS-B test sentences of all lengths at batch 32; "
             f"median of {args.repeat} runs per cell after a warm-up; × = sentences per second relative to plain "
             "sentence-transformers measured in the same run. Quality on all 1,379 STS-B test pairs.\n\n"
             f"## Speed\n\n{markdown_table(speed)}\n\n## Quality\n\n{markdown_table(quality)}")
     print(body)
-    print("written to", write_results("encoding", "Encoding paths: sentence-transformers, torch int8, ONNX Runtime "
-                                                   "(all-MiniLM-L6-v2)", body))
+    print("written to", write_results("encoding", "Encoding paths: sentence-transformers, torch int8, ONNX Runtime, "
+                                                   "OpenVINO (all-MiniLM-L6-v2)", body))
     return 0
 
 
