@@ -66,9 +66,12 @@ html_theme_options = {
     "article_footer_items": ["report-a-problem.html"],
     "extra_footer": (
         "<p>Code: <a href='https://opensource.org/license/mit'>MIT</a>. Text, figures, exercises and quizzes: "
-        "<a href='https://creativecommons.org/licenses/by/4.0/'>CC BY 4.0</a>, the semsim authors. Data keep their "
-        "own licences: STS Benchmark scores CC BY-SA 4.0 (sentences under their sources' terms), the Wikipedia "
-        "sentences CC BY-SA. MathJax, served by this site: Apache-2.0 (its licence is in _static/mathjax/LICENSE).</p>"),
+        "<a href='https://creativecommons.org/licenses/by/4.0/'>CC BY 4.0</a>, the semsim authors. Outputs that show "
+        "sentences of the data sets are under the data's licences, not CC BY: STS Benchmark scores CC BY-SA 4.0 (its "
+        "sentences under their sources' terms), the Wikipedia sentences CC BY-SA 3.0, SQuAD and SQuAD-it CC BY-SA 4.0 "
+        "(sources and licences: data/SOURCES.md in the repository). Models: all-MiniLM-L6-v2 and all-mpnet-base-v2 "
+        "Apache-2.0, multilingual-e5-small MIT. MathJax, served by this site: Apache-2.0 (its licence is in "
+        "_static/mathjax/LICENSE).</p>"),
 }
 
 
