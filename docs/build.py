@@ -261,7 +261,7 @@ API_LAYERS = [
     ("Ground", ["errors", "paths", "files", "storage"]),
     ("Text, data and evaluation", ["text.similarity", "text.pooling", "text.chunking", "data", "evaluation"]),
     ("Models", ["models.registry", "models.locate", "models.load", "models.identity", "models.e5", "models.onnx",
-                "models.quantize", "models.cache"]),
+                "models.quantize", "models.openvino", "models.cache", "models.static"]),
     ("Search", ["search.vectors", "search.metadata", "search.segments", "search.faiss_arrays", "search.index",
                 "search.milvus", "search.milvus_server", "search.stores", "search.engine", "search.rerank", "search.faq"]),
     ("Training", ["training.bi_encoder", "training.cross_encoder"]),

@@ -317,11 +317,19 @@ def test_jupyterlab_runs_the_first_cells_of_notebook_01(browser, jupyterlab):
     if no_news.count():
         no_news.first.click()
     notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
-    notebook.locator(".jp-Cell").first.click()
-    for _ in range(4):                                             # title, imports, section text, first example
-        page.keyboard.press("Shift+Enter")
-        idle.first.wait_for(timeout=120_000)
-        time.sleep(0.3)
+    cells = notebook.locator(".jp-Cell")
+    # title, imports, section text, first example: each is run by a click and Ctrl+Enter, and each code
+    # cell is waited for by its own prompt turning from [*] or [ ] into a number (the status bar's "Idle"
+    # can show before a busy kernel has picked up the request, and a key press can race a late dialog).
+    for i in range(4):
+        cells.nth(i).click()
+        page.keyboard.press("Control+Enter")
+        if "jp-CodeCell" in (cells.nth(i).get_attribute("class") or ""):
+            page.wait_for_function(
+                """i => { const p = document.querySelectorAll(
+                       '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[i]
+                       .querySelector('.jp-InputPrompt');
+                     return p && /\\[\\d+\\]/.test(p.textContent); }""", arg=i, timeout=240_000)
     output = notebook.locator(".jp-OutputArea-output").first
     output.wait_for(timeout=60_000)
     text = notebook.inner_text()
