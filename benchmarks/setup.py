@@ -187,6 +187,9 @@ def main() -> int:
             {"figure": ".venv size", "value": f"{mib(venv_bytes):,} MiB ({venv_bytes / 2**30:.2f} GiB)",
              "how": "apparent size of all files in the new .venv"},
         ]
+        data_bytes = tree_bytes(clone / "data") if (clone / "data").is_dir() else 0
+        rows.append({"figure": "data/ in the clone", "value": f"{mib(data_bytes):,} MiB ({data_bytes / 1e6:.1f} MB)",
+                     "how": "the course's data sets as committed (apparent size of the files)"})
         pip_cache_bytes = tree_bytes(pip_cache)
 
         if not args.skip_reranker:

@@ -28,7 +28,7 @@ def _ex_01_2(answer: Any) -> tuple[bool, str]:
         return False, f"Jaccard is {float(jac):.2f}: small words such as 'a' and 'with' count as shared words too."
     if float(cos) <= 0.6:
         return False, f"cosine {float(cos):.2f}: keep the meaning closer (same event, other words)."
-    return True, "no shared word, and the model still sees the same meaning."
+    return True, f"no shared word, and the model still scores the pair {float(cos):.2f}: it sees the same meaning."
 
 
 @checker("01.3", "the cosine matrix of your sentences, three per topic in topic order (e.g. 12 x 12 for 4 topics)")
@@ -42,4 +42,6 @@ def _ex_01_3(answer: Any) -> tuple[bool, str]:
     wrong = np.flatnonzero(topic[S.argmax(axis=1)] != topic)
     if wrong.size:
         return False, f"sentences {wrong.tolist()} have their nearest neighbour in another topic: look at those rows."
-    return True, f"all {len(S)} sentences have their nearest neighbour in their own topic."
+    off_diagonal = S[np.isfinite(S)]
+    return True, (f"all {len(S)} sentences have their nearest neighbour in their own topic; the cosines off the "
+                  f"diagonal range from {off_diagonal.min():.2f} to {off_diagonal.max():.2f}.")
