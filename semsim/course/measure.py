@@ -1,8 +1,9 @@
 """Measure a model on this machine: load time, size, throughput, memory, STS-B quality.
 
 ``profile_model`` measures in the current process. ``profile_isolated`` runs it in a fresh
-Python process (``python -m semsim.course.measure``), so load time is cold, peak memory belongs
-to that model alone, and the notebook's own memory stays small (Binder has ~2 GB).
+Python process (``python -m semsim.course.measure``), so load time is that of a fresh process
+(a *warm* load: the model's files are usually in the operating system's file cache by then),
+peak memory belongs to that model alone, and the notebook's own memory stays small (Binder has ~2 GB).
 """
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ def profile_model(name: str, texts: Sequence[str], batch_sizes: Sequence[int] = 
 
     before = rss_mb()
     t0 = time.perf_counter()
-    model = load_model(name, verbose=False)  # this process is fresh: the load is cold
+    model = load_model(name, verbose=False)  # a fresh process: a warm load (files in the OS cache)
     resolved = source(model)
     load_s = time.perf_counter() - t0
     model.encode(list(texts[:8]))  # weights are memory-mapped: touch them before measuring
