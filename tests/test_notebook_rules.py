@@ -3,6 +3,7 @@
 * No assertion over a timing: a busy machine (CI shares its CPU) can flip any comparison of
   seconds, milliseconds, throughputs or speed ratios. Timings go in printed tables and in
   benchmarks/, never in an ``assert``.
+* Every code cell that has outputs was executed (nbval fails on one that was not).
 """
 from __future__ import annotations
 
@@ -76,3 +77,13 @@ def test_no_assertion_compares_timings(path):
     bad = [f"cell {i}, {b}" for i, source in _code_cells(path) for b in timing_assertions(source)]
     assert not bad, (f"{path.name} asserts on timings (print them in a table instead; benchmarks/ measures "
                      "them):\n" + "\n".join(bad))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name[:2])
+def test_every_code_cell_with_outputs_was_run(path):
+    """nbval refuses a cell that has outputs but no execution count ("Unrun reference cell has
+    outputs"): a cell edited or converted by a script must be executed before it is committed."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    unrun = [i for i, c in enumerate(nb["cells"])
+             if c["cell_type"] == "code" and c.get("outputs") and c.get("execution_count") is None]
+    assert not unrun, f"{path.name}: cells {unrun} have outputs but were never run; execute the notebook"

@@ -256,3 +256,15 @@ def test_nothing_acknowledged_is_lost_when_the_server_restarts(milvus_server):
     back = MilvusStore(milvus_server.uri, "restart", DIM, fingerprint="fp-a", model_name="model-a")
     assert len(back) == 14 and "late4" in back and "d0" not in back
     assert back.search(unit(10)[[3]], 1)[0][0].id == "d3"
+
+
+def test_milvus_consistency_levels_are_checked_and_default_per_use(tmp_path):
+    """Searches read with Session consistency (no wait for the server's time tick on a quiet read, yet
+    a process sees its own writes), id lookups with Strong (benchmarks/results/milvus_consistency.md)."""
+    with pytest.raises(ValueError, match="consistency must be one of"):
+        MilvusStore(tmp_path / "x.db", "docs", 4, search_consistency="strong")
+    store = MilvusStore(tmp_path / "levels.db", "docs", 4, fingerprint="f")
+    assert (store.search_consistency, store.lookup_consistency) == ("Session", "Strong")
+    store.add(np.eye(4, dtype=np.float32)[:2], ["a", "b"], fingerprint="f")
+    assert [h.id for h in store.search(np.eye(4, dtype=np.float32)[:1], k=1, fingerprint="f")[0]] == ["a"]
+    store.close()

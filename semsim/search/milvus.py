@@ -61,6 +61,9 @@ def ids_expression(ids: Sequence[str]) -> str:
     return "id in [" + ", ".join(milvus_string(i) for i in ids) + "]"
 
 
+CONSISTENCY_LEVELS = ("Strong", "Session", "Bounded", "Eventually")
+
+
 def milvus_filter(flt: Filter | None) -> str:
     """The Milvus boolean expression of a semsim filter (fields live in the JSON field ``meta``).
 
@@ -83,17 +86,35 @@ class MilvusStore:
     ``index``: the collection's vector index, ``"FLAT"`` (exact), ``"HNSW"`` or ``"IVF_FLAT"``;
     ``index_params`` go to Milvus (``{"M": 16, "efConstruction": 64}`` or ``{"nlist": 256}``)
     and ``search_params`` to each search (``{"ef": 64}`` or ``{"nprobe": 16}``).
+
+    Consistency (how far behind the writes a read may be), chosen per use from
+    ``benchmarks/results/milvus_consistency.md``:
+
+    * ``search_consistency`` (default ``"Session"``): a search sees every write *this* store
+      object made, and the server need not wait for its next time tick, which under
+      ``"Strong"`` costs each search up to one tick (about 200 ms). Writes by other clients
+      show up within about a tick. Pass ``"Strong"`` where a search must see every client's
+      acknowledged writes at once, ``"Bounded"`` where reading a few seconds behind is fine.
+    * ``lookup_consistency`` (default ``"Strong"``): id lookups (``existing``, ``get``, ``in``,
+      the checks of ``add`` and ``delete``) see every client's writes, so two processes cannot
+      both add the same id unnoticed because one read a stale view. Lookups are rare next to
+      searches; they pay the tick.
     """
 
     def __init__(self, uri: str | Path, collection: str = "semsim", dim: int | None = None, *,
                  model_name: str | None = None, fingerprint: str | None = None, token: str = "",
                  index: str = "FLAT", index_params: Mapping[str, Any] | None = None,
-                 search_params: Mapping[str, Any] | None = None, timeout: float = 10.0) -> None:
+                 search_params: Mapping[str, Any] | None = None, timeout: float = 10.0,
+                 search_consistency: str = "Session", lookup_consistency: str = "Strong") -> None:
         from pymilvus import DataType, MilvusClient
         from pymilvus.exceptions import MilvusException
 
         self.uri, self.collection = str(uri), collection
         self.search_params = dict(search_params or {})
+        for level in (search_consistency, lookup_consistency):
+            if level not in CONSISTENCY_LEVELS:
+                raise ValueError(f"consistency must be one of {CONSISTENCY_LEVELS}, not {level!r}")
+        self.search_consistency, self.lookup_consistency = search_consistency, lookup_consistency
         self.saved_version: str | None = None  # the version of the folder this store last saved to / came from
         self.extra: dict[str, bytes] = {}       # the other files of that version (the engine's state)
         self._saved_folder: Path | None = None
@@ -147,7 +168,7 @@ class MilvusStore:
     def _select(self, ids: Sequence[str], fields: Sequence[str] = ("id",)) -> list[dict[str, Any]]:
         """The rows with these ids, by an expression semsim wrote; refuses one that selects any other row."""
         rows = self._call("a lookup", self.client.query, self.collection, filter=ids_expression(ids),
-                          output_fields=list(fields))
+                          output_fields=list(fields), consistency_level=self.lookup_consistency)
         stray = {r["id"] for r in rows} - set(ids)
         if stray:
             raise SemsimError(f"a lookup of {len(ids)} ids in collection {self.collection!r} selected other rows "
@@ -221,7 +242,8 @@ class MilvusStore:
         loose = wanted is not None and any(isinstance(v, (bool, int, float)) for vs in wanted.values() for v in vs)
         limit = min(2 * k, 16_384) if loose else k
         res = self._call("a search", self.client.search, self.collection, data=q.tolist(), limit=limit, filter=expr,
-                         output_fields=["text", "meta"], search_params={"params": self.search_params})
+                         output_fields=["text", "meta"], search_params={"params": self.search_params},
+                         consistency_level=self.search_consistency)
         hits = [[Hit(h["id"], float(h["distance"]), h["entity"].get("text") or None, h["entity"].get("meta") or {})
                  for h in row] for row in res]
         return [[h for h in row if wanted is None or matches(h.metadata, wanted)][:k] for row in hits]
@@ -236,7 +258,8 @@ class MilvusStore:
         return rows[0].get("text") or None, rows[0].get("meta") or {}
 
     def __len__(self) -> int:
-        rows = self._call("a count", self.client.query, self.collection, filter="", output_fields=["count(*)"])
+        rows = self._call("a count", self.client.query, self.collection, filter="", output_fields=["count(*)"],
+                          consistency_level=self.lookup_consistency)
         return int(rows[0]["count(*)"])
 
     def __contains__(self, doc_id: object) -> bool:

@@ -21,4 +21,5 @@ def _ex_04_2(answer: Any) -> tuple[bool, str]:
     best = max(scores, key=scores.get)
     if "multilingual" not in best and "e5" not in best.lower():
         return False, f"{best} comes first: were the Italian sentences passed to every model?"
-    return True, f"{best} is first on Italian; the English-only models fall behind. Rankings are per language."
+    return True, (f"{best} is first on Italian; the English-only models score lower. Compare each score with the "
+                  "same model's English one: quality is measured one language at a time.")
