@@ -271,10 +271,22 @@ def main() -> int:
 
     store = RESULTS / "engine.json"
     tables = json.loads(store.read_text()) if store.is_file() else {}
+    dates = tables.setdefault("dates", {})          # when each table was last measured
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    earlier = {part: [r for r in tables.get(part, []) if str(r.get("corpus", "")).startswith("1M")]
+               for part in ("search", "saves")}
     if "search" in parts:
         tables["search"] = search_table(corpus[:100_000], queries, "100k real", nlist=1024)
     if "saves" in parts:
         tables["saves"] = save_load_table(corpus[:100_000], "100k real", 1024, args.repeat)
+    for part in ("search", "saves"):
+        if part in parts:
+            dates[part] = now
+            if args.skip_1m and earlier[part]:   # keep the 1M rows of the last full run, and say so
+                tables[part] += earlier[part]
+                dates[part] = f"{now} (100k rows; the 1M rows are from {dates.get(part + '_1m', 'an earlier run')})"
+            elif not args.skip_1m:
+                dates[part + "_1m"] = now
     if not args.skip_1m and ("search" in parts or "saves" in parts):
         rng = np.random.default_rng(2)
         big = np.vstack([corpus, corpus_shaped_vectors(corpus, 1_000_000 - len(corpus), rng)])
@@ -286,8 +298,10 @@ def main() -> int:
         gc.collect()
     if "updates" in parts:
         tables["updates"] = update_table(model, corpus_texts, corpus, args.repeat)
+        dates["updates"] = now
     if "cache" in parts:
         tables["cache"] = cache_table(model, corpus_texts, corpus, args.repeat)
+        dates["cache"] = now
     RESULTS.mkdir(exist_ok=True)
     store.write_text(json.dumps(tables, indent=1, default=float))
     missing = [p for p in PARTS if p not in tables]
@@ -298,6 +312,9 @@ def main() -> int:
     body = (f"Corpus: {len(texts):,} distinct real sentences (STS-B in 12 languages + Wikipedia), all-MiniLM-L6-v2 "
             f"embeddings; {N_QUERIES} held-out sentences are the queries. Medians over {args.repeat} runs unless "
             "stated; ratios measured side by side in one run. FAISS on 2 threads. The raw numbers are in engine.json.\n\n"
+            "When each table was measured (a run may re-measure some tables and keep the others): "
+            + "; ".join(f"{part}: {dates.get(part, 'before dates were recorded (2026-11-28)')}" for part in PARTS)
+            + ".\n\n"
             f"## Search: latency of one query at a time and recall@10 against exact search\n\n"
             f"{markdown_table(tables['search'])}\n\n"
             "The 1M corpus adds synthetic mixtures of the real embeddings (many near-duplicates): it flatters "
