@@ -208,7 +208,7 @@ def main() -> int:
                   f"peak RSS {peak_rss:.0f} MB, trainer {trainer_s} s", flush=True)
             rows += [
                 {"figure": "prepare --with-trained, wall time", "value": f"{train_s:.0f} s ({train_s / 60:.1f} min)",
-                 "how": "the whole command: imports, loading STS-B and the base model, training, saving"},
+                 "how": "the whole command: distilling notebook 04's static model and training notebook 07's cross-encoder (imports, data, saving included)"},
                 {"figure": "of which training (trainer.train)", "value": f"{trainer_s} s",
                  "how": "train_seconds that semsim wrote into the model's semsim-training.json"},
                 {"figure": "prepare --with-trained, peak memory (PSS)", "value": f"{peak_pss:,.0f} MiB",
@@ -232,7 +232,7 @@ def main() -> int:
                 f"download figures above come from its log, not from the cache).\n"
                 f"- Data sets read from: `{data}`.\n"
                 f"- Made by `python benchmarks/setup.py` (see its docstring for the method).")
-        path = write_results("setup", "Set-up: install and cross-encoder preparation on a fresh clone", body)
+        path = write_results("setup", "Set-up: install and the trained models' preparation on a fresh clone", body)
         print(body)
         print("written to", path)
         return 0
