@@ -310,13 +310,18 @@ def jupyterlab(tmp_path_factory):
 def test_jupyterlab_runs_the_first_cells_of_notebook_01(browser, jupyterlab):
     base, token = jupyterlab
     page = browser.new_page(viewport={"width": 1400, "height": 950})
-    page.goto(f"{base}/lab/tree/01_similarity_metrics.ipynb?token={token}")
+    # ?reset: a fresh workspace, so a notebook another test opened in this JupyterLab is not restored
+    # beside this one (and cannot be the visible tab while this test clicks).
+    page.goto(f"{base}/lab/tree/01_similarity_metrics.ipynb?reset&token={token}")
     idle = page.locator("#jp-main-statusbar >> text=Idle")       # the kernel's status in the status bar
     idle.first.wait_for(timeout=120_000)
     no_news = page.get_by_role("button", name="No")              # JupyterLab asks once about its news feed
     if no_news.count():
         no_news.first.click()
     notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+    page.wait_for_function("""() => { const t = document.querySelector('.lm-DockPanel-tabBar .lm-mod-current');
+                                      return t && t.textContent.includes('01_similarity_metrics'); }""",
+                           timeout=60_000)                     # notebook 01 is the visible tab
     cells = notebook.locator(".jp-Cell")
     # title, imports, section text, first example: each is run by a click and Ctrl+Enter, and each code
     # cell is waited for by its own prompt turning from [*] or [ ] into a number (the status bar's "Idle"
@@ -345,7 +350,7 @@ def test_jupyterlab_runs_the_quiz_cell_and_scores_it(browser, jupyterlab):
     page = browser.new_page(viewport={"width": 1400, "height": 950})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{base}/lab/tree/quiz.ipynb?token={token}")
+    page.goto(f"{base}/lab/tree/quiz.ipynb?reset&token={token}")
     idle = page.locator("#jp-main-statusbar >> text=Idle")
     idle.first.wait_for(timeout=120_000)
     no_news = page.get_by_role("button", name="No")
