@@ -39,6 +39,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_jupyterlab(root: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str, str]:
+    """A JupyterLab serving ``root`` on a free port, as `make course` runs it: (process, base URL, token)
+    once it accepts connections. Fails the test if it has not within 90 s."""
+    port, token = free_port(), "semsim-test-token"
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
+           "--LabApp.news_url=None", "--LabApp.collaborative=False"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, f"http://127.0.0.1:{port}", token
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    pytest.fail("JupyterLab did not start within 90 s")
+
+
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -286,23 +305,9 @@ def jupyterlab(tmp_path_factory):
     start = next(i for i, c in enumerate(quiz_nb["cells"]) if "## Self-check" in "".join(c["source"]))
     quiz_nb["cells"] = quiz_nb["cells"][start:start + 2]               # the heading and the quiz, saved output kept
     (work / "quiz.ipynb").write_text(json.dumps(quiz_nb))
-    port, token = free_port(), "semsim-test-token"
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}", "--allow-root",
-           "--LabApp.news_url=None", "--LabApp.collaborative=False"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={
-        **os.environ, "JUPYTER_CONFIG_DIR": str(work / ".jupyter"), "JUPYTER_RUNTIME_DIR": str(work / ".runtime")})
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("JupyterLab did not start within 90 s")
-    yield f"http://127.0.0.1:{port}", token
+    proc, base, token = start_jupyterlab(work, {**os.environ, "JUPYTER_CONFIG_DIR": str(work / ".jupyter"),
+                                                "JUPYTER_RUNTIME_DIR": str(work / ".runtime")})
+    yield base, token
     proc.terminate()
     proc.wait(timeout=30)
 
@@ -429,22 +434,12 @@ def test_notebook_07_waits_for_the_background_training_in_jupyterlab(browser, tm
     (tmp_path / "07.ipynb").write_text(json.dumps(nb))
     go = tmp_path / "go"
     trainer = subprocess.Popen([sys.executable, "-c", FAKE_TRAINER, str(go)], env=env, stdout=subprocess.PIPE, text=True)
-    port, token = free_port(), "semsim-test-token"
-    lab = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-                            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}", "--allow-root",
-                            "--LabApp.news_url=None", "--LabApp.collaborative=False"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    lab = None
     try:
         assert trainer.stdout.readline().strip() == "training"
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.5)
+        lab, base, token = start_jupyterlab(tmp_path, env)
         page = browser.new_page(viewport={"width": 1400, "height": 950})
-        page.goto(f"http://127.0.0.1:{port}/lab/tree/07.ipynb?token={token}")
+        page.goto(f"{base}/lab/tree/07.ipynb?token={token}")
         idle = page.locator("#jp-main-statusbar >> text=Idle")
         idle.first.wait_for(timeout=120_000)
         notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
@@ -464,5 +459,6 @@ def test_notebook_07_waits_for_the_background_training_in_jupyterlab(browser, tm
         page.close()
     finally:
         trainer.kill()
-        lab.terminate()
-        lab.wait(timeout=30)
+        if lab is not None:
+            lab.terminate()
+            lab.wait(timeout=30)
