@@ -6,13 +6,14 @@ Folders show the layers, bottom first; each imports only from the layers below i
 * ground: ``errors`` (every error semsim raises), ``paths`` (where data, models and caches
   live), ``files`` (files and folders published whole, no symlinks followed, locks),
   ``storage`` (crash-safe, versioned save folders);
-* ``text/``: similarity measures, pooling, chunking; ``data``: the course's data sets;
-  ``evaluation``: correlations, bootstrap intervals, retrieval metrics;
+* ``text/``: similarity measures, pooling, chunking, ``lexical`` (BM25); ``data``: the course's
+  data sets and the retrieval testbeds' article split; ``evaluation``: correlations, bootstrap
+  intervals, retrieval metrics;
 * ``models/``: the course's models (``registry``), offline-first lookup (``locate``),
   loading (``load``), an encoder's ``identity`` and fingerprint, the 4-bit ``e5`` adapter,
   ``onnx`` and ``quantize`` encoders, and the embedding ``cache``;
 * ``search/`` (the vocabulary of ``vectors``, the FAISS ``index``, ``milvus``, ``stores``,
-  the ``engine``, ``rerank``, ``faq``) and ``training/`` (``bi_encoder``, ``cross_encoder``),
+  the ``engine``, ``hybrid`` fusion, ``rerank``, ``faq``) and ``training/`` (``bi_encoder``, ``cross_encoder``),
   side by side;
 * ``course/``: exercise checkers, quizzes, measuring, the doctor, plots, synthetic vectors;
 * ``__main__``: ``python -m semsim doctor | prepare | milvus-server``.

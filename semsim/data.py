@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import DatasetNotAvailable
@@ -259,6 +260,65 @@ def load_retrieval(name: str = "squad_v1_dev") -> Retrieval:
         raise ValueError(f"name must be one of {sorted(RETRIEVAL)}, not {name!r}")
     r = _load_retrieval(name)
     return Retrieval(r.name, r.corpus.copy(), r.queries.copy(), r.qrels.copy())
+
+
+SPLIT_SEED = 0        # the course's one article split (benchmarks, notebooks 07 and 09 use it)
+TEST_ARTICLES = 24    # of the 48 articles; the other 24 are for training
+
+
+def english_article(name: str) -> dict[str, str]:
+    """Each article title of testbed ``name`` -> the title of the same article in ``squad_v1_dev``.
+
+    SQuAD-it translates titles and renumbers paragraphs, so articles are matched through the
+    question ids the two sets share (a majority vote per article; every shared id agrees on the
+    data as committed), and by identical title where an article shares no id (Ctenophora)."""
+    if name == "squad_v1_dev":
+        return {t: t for t in _load_retrieval(name).corpus["title"]}
+    en, other = _load_retrieval("squad_v1_dev"), _load_retrieval(name)
+
+    def titles(r: Retrieval) -> pd.DataFrame:
+        return r.qrels.merge(r.corpus[["doc_id", "title"]], on="doc_id")[["query_id", "title"]]
+
+    joined = titles(other).merge(titles(en), on="query_id", suffixes=("", "_en"))
+    votes = joined.groupby(["title", "title_en"]).size().reset_index(name="n").sort_values("n", ascending=False)
+    mapping = dict(votes.drop_duplicates("title")[["title", "title_en"]].itertuples(index=False))
+    english = set(en.corpus["title"])
+    for title in set(other.corpus["title"]) - set(mapping):
+        if title in english:
+            mapping[title] = title
+    missing = set(other.corpus["title"]) - set(mapping)
+    if missing or len(set(mapping.values())) != len(mapping):
+        raise DatasetNotAvailable(f"The articles of {name} do not match squad_v1_dev's one to one "
+                                  f"(unmatched: {sorted(missing)[:3]}): wrong or edited files.")
+    return mapping
+
+
+def article_split(seed: int = SPLIT_SEED, test_articles: int = TEST_ARTICLES) -> dict[str, str]:
+    """English article title -> "train" or "test": ``test_articles`` of the 48 drawn with ``seed``.
+
+    Both testbeds cover the same 48 articles, so one split serves both languages: a question is
+    never trained on in one language and tested on in the other."""
+    titles = sorted(_load_retrieval("squad_v1_dev").corpus["title"].unique())
+    if not 0 < test_articles < len(titles):
+        raise ValueError(f"test_articles must be between 1 and {len(titles) - 1}, not {test_articles}")
+    order = np.random.default_rng(seed).permutation(len(titles))
+    test = {titles[i] for i in order[:test_articles]}
+    return {t: "test" if t in test else "train" for t in titles}
+
+
+def retrieval_split(name: str = "squad_v1_dev", part: str = "test", seed: int = SPLIT_SEED,
+                    test_articles: int = TEST_ARTICLES) -> Retrieval:
+    """The ``part`` ("train" or "test") of a testbed, split by article (``article_split``): its
+    articles' paragraphs, the questions they answer (``split`` column set to ``part``), their qrels."""
+    if part not in ("train", "test"):
+        raise ValueError(f"part must be 'train' or 'test', not {part!r}")
+    full = load_retrieval(name)
+    side = article_split(seed, test_articles)
+    to_english = english_article(name)
+    corpus = full.corpus[[side[to_english[t]] == part for t in full.corpus["title"]]].reset_index(drop=True)
+    qrels = full.qrels[full.qrels["doc_id"].isin(set(corpus["doc_id"]))].reset_index(drop=True)
+    queries = full.queries[full.queries["query_id"].isin(set(qrels["query_id"]))].reset_index(drop=True)
+    return Retrieval(name, corpus, queries.assign(split=part), qrels)
 
 
 def clear_cache() -> None:

@@ -133,3 +133,61 @@ def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
         raise ValueError(f"found and truth must be matrices with one row per query: {found.shape} vs {truth.shape}")
     k = truth.shape[1]
     return float(np.mean([len(set(f[:k].tolist()) & set(t.tolist()) - {-1}) / k for f, t in zip(found, truth)]))
+
+
+def mean_ci(values: Sequence[float], n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """Mean of per-query scores with a percentile bootstrap interval: (mean, lo, hi)."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1 or len(v) < 2:
+        raise ValueError(f"need a 1-D array of at least 2 scores, got shape {v.shape}")
+    res = bootstrap((v,), np.mean, vectorized=True, n_resamples=n_boot, confidence_level=level,
+                    method="percentile", rng=np.random.default_rng(seed))
+    return float(v.mean()), float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def paired_mean_diff(a: Sequence[float], b: Sequence[float], n_boot: int = 1000, level: float = 0.95,
+                     seed: int = 0) -> tuple[float, float, float]:
+    """Mean of a − b over the same queries, with a paired bootstrap interval: (diff, lo, hi).
+
+    Each resample draws the same queries for both systems, so what the two share (easy and hard
+    queries) cancels and the interval is that of the difference alone."""
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if x.shape != y.shape:
+        raise ValueError(f"a and b must score the same queries: {x.shape} vs {y.shape}")
+    return mean_ci(x - y, n_boot=n_boot, level=level, seed=seed)
+
+
+RANK_MEASURES = {"ndcg@10": "ndcg_cut_10", "recall@100": "recall_100"}
+
+
+def rank_metrics(run: dict[str, Sequence[str]], relevant: dict[str, set[str]], k: int = 10) -> pd.DataFrame:
+    """Per-query retrieval scores of ranked result lists, computed by pytrec_eval (trec_eval's code).
+
+    ``run[query_id]`` is that query's ranked list of doc ids (best first); ``relevant[query_id]``
+    the ids that answer it. Returns one row per query of ``relevant`` (in its order) with
+    ndcg@10, mrr@``k`` (reciprocal rank of the first relevant id in the top ``k``, else 0),
+    recall@100 and hit@1. A query missing from ``run`` scores 0 everywhere, as trec_eval's
+    ``-c`` option does; a run query with no relevance judgement is an error.
+    """
+    import pytrec_eval   # imported here: only the retrieval lessons need it
+
+    unknown = set(run) - set(relevant)
+    if unknown:
+        raise ValueError(f"{len(unknown)} run queries have no relevant documents, e.g. {sorted(unknown)[:3]}")
+    if not all(relevant.values()):
+        raise ValueError("every query needs at least one relevant document")
+    qrels = {q: {d: 1 for d in docs} for q, docs in relevant.items()}
+    ranked = {q: list(dict.fromkeys(run.get(q, []))) for q in relevant}     # first occurrence of an id counts
+    # trec_eval orders by score, so give strictly decreasing scores in list order.
+    as_scores = lambda ids: {d: float(len(ids) - i) for i, d in enumerate(ids)}  # noqa: E731
+    full = pytrec_eval.RelevanceEvaluator(qrels, set(RANK_MEASURES.values())).evaluate(
+        {q: as_scores(ids) for q, ids in ranked.items() if ids})
+    cut = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}).evaluate(
+        {q: as_scores(ids[:k]) for q, ids in ranked.items() if ids})
+    rows = []
+    for q in relevant:
+        got = full.get(q, {})
+        rows.append({"query_id": q, **{name: got.get(m, 0.0) for name, m in RANK_MEASURES.items()},
+                     f"mrr@{k}": cut.get(q, {}).get("recip_rank", 0.0),
+                     "hit@1": float(bool(ranked[q]) and ranked[q][0] in relevant[q])})
+    return pd.DataFrame(rows).set_index("query_id")

@@ -1,0 +1,200 @@
+"""The retrieval ladder on the SQuAD testbeds: BM25 -> dense -> hybrid -> two-stage, per language.
+
+Every system answers the same test questions (the article split of ``semsim.data``: 24 of the
+48 articles, never trained on) over the paragraphs of those articles. Each row gives nDCG@10
+and MRR@10 with 95 % bootstrap intervals, recall@100, the paired difference of nDCG@10 to the
+row it builds on (same queries, paired bootstrap), and the median time to answer one query
+alone on this CPU (encoding the query included; the corpus is encoded beforehand).
+
+Second stages (a stronger bi-encoder, the course's STS-B cross-encoder) re-score the first
+stage's top candidates; the cross-encoder rows run on a seeded sample of the questions
+(``--rerank-queries``) because a cross-encoder reads every (question, paragraph) pair.
+
+Usage: python benchmarks/retrieval.py [--langs en it] [--queries N] [--rerank-queries 300]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from _common import markdown_table, write_results
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from semsim.data import SPLIT_SEED, TEST_ARTICLES, retrieval_split  # noqa: E402
+from semsim.evaluation import mean_ci, paired_mean_diff, rank_metrics  # noqa: E402
+from semsim.models.cache import cached_encoder  # noqa: E402
+from semsim.models.load import load_model  # noqa: E402
+from semsim.search.hybrid import reciprocal_rank_fusion  # noqa: E402
+from semsim.text.lexical import BM25  # noqa: E402
+
+TESTBEDS = {"en": "squad_v1_dev", "it": "squad_it"}
+DEPTH = 100          # every first stage returns its top 100 (recall@100)
+SECOND_STAGE = 50    # a stronger bi-encoder re-scores the top 50
+CROSS_DEPTH = 20     # the cross-encoder re-scores the top 20
+
+
+def dense_top(q: np.ndarray, d: np.ndarray, ids: list[str], k: int = DEPTH) -> list[list[str]]:
+    """Ids of the k highest cosines per query row (vectors are unit length)."""
+    scores = q @ d.T
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return [[ids[j] for j in row] for row in top]
+
+
+def rescore(query_vecs: np.ndarray, doc_vec: dict[str, np.ndarray], first: list[list[str]], k: int) -> list[list[str]]:
+    """Re-order each query's first ``k`` candidates by cosine with a second model; the rest follow unchanged."""
+    out = []
+    for qv, cands in zip(query_vecs, first):
+        head = cands[:k]
+        order = np.argsort(-np.array([qv @ doc_vec[c] for c in head]), kind="stable")
+        out.append([head[i] for i in order] + cands[k:])
+    return out
+
+
+def median_ms(fn: Callable[[str], object], queries: list[str]) -> float:
+    fn(queries[0])   # warm-up
+    times = []
+    for q in queries:
+        t0 = time.perf_counter()
+        fn(q)
+        times.append(time.perf_counter() - t0)
+    return 1000 * statistics.median(times)
+
+
+def ladder(lang: str, n_queries: int | None, n_rerank: int, n_timed: int) -> tuple[list[dict], str]:
+    t_start = time.perf_counter()
+    bed = retrieval_split(TESTBEDS[lang], "test")
+    relevant = bed.relevant()
+    queries = bed.queries
+    if n_queries:
+        queries = queries.sample(n=min(n_queries, len(queries)), random_state=0)
+    qids, qtexts = queries["query_id"].tolist(), queries["text"].tolist()
+    relevant = {q: relevant[q] for q in qids}
+    ids, texts = bed.corpus["doc_id"].tolist(), bed.corpus["text"].tolist()
+    timed = qtexts[:n_timed]
+    runs: dict[str, list[list[str]]] = {}
+    latency: dict[str, float] = {}
+
+    bm25 = BM25(texts, ids, language=lang)
+    runs["BM25"] = [[d for d, _ in hits] for hits in bm25.search(qtexts, k=DEPTH)]
+    latency["BM25"] = median_ms(lambda q: bm25.search([q], k=DEPTH), timed)
+
+    vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    models = {"MiniLM": "all-MiniLM-L6-v2", "mpnet": "all-mpnet-base-v2", "E5 (query:/passage:)": "multilingual-e5-small"}
+    loaded = {}
+    for label, name in models.items():
+        model = load_model(name, verbose=False)
+        loaded[label] = model
+        documents = model.as_documents() if hasattr(model, "as_documents") else model
+        d = cached_encoder(documents).encode(texts, batch_size=32)
+        q = cached_encoder(model).encode(qtexts, batch_size=64)
+        vectors[label] = (q, d)
+        runs[label] = dense_top(q, d, ids)
+        latency[label] = median_ms(lambda text, m=model, dv=d: dense_top(m.encode([text]), dv, ids), timed)
+
+    def fused(a: str, b: str) -> list[list[str]]:
+        return [reciprocal_rank_fusion([x, y], limit=DEPTH) for x, y in zip(runs[a], runs[b])]
+
+    runs["RRF(BM25, MiniLM)"] = fused("BM25", "MiniLM")
+    latency["RRF(BM25, MiniLM)"] = latency["BM25"] + latency["MiniLM"]
+    runs["RRF(BM25, E5)"] = fused("BM25", "E5 (query:/passage:)")
+    latency["RRF(BM25, E5)"] = latency["BM25"] + latency["E5 (query:/passage:)"]
+
+    mq, md = vectors["mpnet"]
+    mpnet_doc = dict(zip(ids, md))
+    runs["RRF(BM25, E5) → mpnet top 50"] = rescore(mq, mpnet_doc, runs["RRF(BM25, E5)"], SECOND_STAGE)
+    one_mpnet = latency["mpnet"]   # encoding the query with mpnet; its search over all paragraphs is an upper bound of 50 dot products
+    latency["RRF(BM25, E5) → mpnet top 50"] = latency["RRF(BM25, E5)"] + one_mpnet
+    runs["MiniLM → mpnet top 50"] = rescore(mq, mpnet_doc, runs["MiniLM"], SECOND_STAGE)
+    latency["MiniLM → mpnet top 50"] = latency["MiniLM"] + one_mpnet
+
+    base_of = {"MiniLM": "BM25", "mpnet": "MiniLM", "E5 (query:/passage:)": "MiniLM",
+               "RRF(BM25, MiniLM)": "MiniLM", "RRF(BM25, E5)": "E5 (query:/passage:)",
+               "MiniLM → mpnet top 50": "MiniLM", "RRF(BM25, E5) → mpnet top 50": "RRF(BM25, E5)"}
+    scores = {name: rank_metrics(dict(zip(qids, run)), relevant) for name, run in runs.items()}
+
+    # The cross-encoder on a seeded sample (same queries for its row and its base row).
+    from semsim.training.cross_encoder import load_reranker
+
+    cross = load_reranker(allow_training=False, verbose=False)
+    rng = np.random.default_rng(SPLIT_SEED)
+    sample = sorted(rng.choice(len(qids), size=min(n_rerank, len(qids)), replace=False).tolist())
+    text_of = dict(zip(ids, texts))
+    cross_rows = {}
+    for first in ("MiniLM", "RRF(BM25, E5)"):
+        name = f"{first} → cross-encoder (STS-B) top {CROSS_DEPTH}"
+        reranked = {}
+        for i in sample:
+            head = runs[first][i][:CROSS_DEPTH]
+            s = cross.predict([(qtexts[i], text_of[c]) for c in head], batch_size=32)
+            order = np.argsort(-np.asarray(s), kind="stable")
+            reranked[qids[i]] = [head[j] for j in order] + runs[first][i][CROSS_DEPTH:]
+        sub = {qids[i]: relevant[qids[i]] for i in sample}
+        cross_rows[name] = (first, rank_metrics(reranked, sub), scores[first].loc[list(sub)])
+        latency[name] = latency[first] + median_ms(
+            lambda q, f=first: cross.predict([(q, text_of[c]) for c in runs[f][0][:CROSS_DEPTH]], batch_size=32),
+            timed[: max(5, n_timed // 3)])
+
+    rows = []
+
+    def row(name: str, s, base_name: str | None, base_scores) -> dict:
+        n, lo, hi = mean_ci(s["ndcg@10"])
+        m, mlo, mhi = mean_ci(s["mrr@10"])
+        if base_name is None:
+            delta = "–"
+        else:
+            dd, dlo, dhi = paired_mean_diff(s["ndcg@10"], base_scores["ndcg@10"])
+            delta = f"{dd:+.3f} [{dlo:+.3f}, {dhi:+.3f}] vs {base_name}"
+        return {"system": name, "questions": len(s), "nDCG@10 [95 % CI]": f"{n:.3f} [{lo:.3f}, {hi:.3f}]",
+                "MRR@10 [95 % CI]": f"{m:.3f} [{mlo:.3f}, {mhi:.3f}]", "recall@100": f"{s['recall@100'].mean():.3f}",
+                "hit@1": f"{s['hit@1'].mean():.3f}", "Δ nDCG@10 (paired)": delta,
+                "ms per query (median)": f"{latency[name]:.1f}"}
+
+    for name, s in scores.items():
+        base = base_of.get(name)
+        rows.append(row(name, s, base, scores[base] if base else None))
+    for name, (first, s, base_scores) in cross_rows.items():
+        rows.append(row(name, s, f"{first} on the same {len(s)} questions", base_scores))
+    for first in ("MiniLM", "RRF(BM25, E5)"):
+        on_sample = scores[first].loc[[qids[i] for i in sample]]
+        rows.append(row(first, on_sample, None, None) | {"system": f"({first} on the cross-encoder's {len(sample)} questions)"})
+    head = (f"**{TESTBEDS[lang]}** ({'English' if lang == 'en' else 'Italian'}), test articles only: "
+            f"{len(qids):,} questions over {len(ids):,} paragraphs; {time.perf_counter() - t_start:.0f} s for this table.")
+    return rows, head
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--langs", nargs="+", default=["en", "it"], choices=sorted(TESTBEDS))
+    parser.add_argument("--queries", type=int, default=None, help="a seeded sample of the test questions (default: all)")
+    parser.add_argument("--rerank-queries", type=int, default=300)
+    parser.add_argument("--timed", type=int, default=30, help="questions timed one at a time per system")
+    parser.add_argument("--out", default="retrieval")
+    args = parser.parse_args()
+    body = [
+        f"Split: `semsim.data.article_split(seed={SPLIT_SEED})`, {TEST_ARTICLES} test articles of 48, the same "
+        "articles in both languages. Systems return their top 100. nDCG@10 and MRR@10 are means over "
+        "questions with 95 % percentile-bootstrap intervals (1,000 resamples); Δ is the paired bootstrap "
+        "difference on the same questions. Latency: median over single questions, query encoding included, "
+        "corpus encoded beforehand; hybrid rows add their two parts' medians. "
+        "Timings depend on the CPU (flags below) and on what else runs; the quality columns do not.",
+    ]
+    for lang in args.langs:
+        rows, head = ladder(lang, args.queries, args.rerank_queries, args.timed)
+        body += ["", head, "", markdown_table(rows)]
+        print(head)
+        print(markdown_table(rows), flush=True)
+    flags = sorted({f for f in Path("/proc/cpuinfo").read_text().split() if f.startswith(("avx", "amx"))}) \
+        if Path("/proc/cpuinfo").exists() else []
+    body += ["", f"CPU flags: {' '.join(flags) or 'unknown'}."]
+    print(write_results(args.out, "Retrieval ladder: BM25, dense, hybrid and two-stage, per language", "\n".join(body)))
+
+
+if __name__ == "__main__":
+    main()
