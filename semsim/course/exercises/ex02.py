@@ -8,7 +8,7 @@ import numpy as np
 from .registry import checker
 
 # Printed by notebook 02, section 3 (all-MiniLM-L6-v2 on the STS-B test split; deterministic on CPU).
-SBERT_SPEARMAN = 0.820     # mean pooling of the last layer: layer 6 of exercise 1
+SBERT_SPEARMAN = 0.820     # the 'all-MiniLM-L6-v2, mean' row (mean of the last layer): layer 6 of exercise 1
 RAW_CLS_SPEARMAN = 0.735   # the uncentred [CLS] vector: the baseline of exercises 2 and 3
 
 
@@ -24,8 +24,8 @@ def _ex_02_1(answer: Any) -> tuple[bool, str]:
     if best < 5:
         return False, "the best layer should be one of the last two: check that you pool layer l for both sides."
     if abs(rho[-1] - SBERT_SPEARMAN) > 0.01:
-        return False, (f"layer 6 gives {rho[-1]:.3f}, but mean pooling of the last layer is the SBERT row of "
-                       f"section 3 ({SBERT_SPEARMAN:.3f}): pool the same layer for s1 and s2 and compare with gold.")
+        return False, (f"layer 6 gives {rho[-1]:.3f}, but mean pooling of the last layer is the "
+                       f"'all-MiniLM-L6-v2, mean' row of section 3 ({SBERT_SPEARMAN:.3f}): pool the same layer for s1 and s2 and compare with gold.")
     values = " → ".join(f"{r:.3f}" for r in rho)
     total = rho[-1] - rho[0]
     late = rho[-1] - rho[3]
