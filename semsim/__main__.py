@@ -60,7 +60,8 @@ def _prepare_trained() -> int:
 
         torch.set_num_threads(int(os.environ["SEMSIM_PREPARE_THREADS"]))
     steps = [("static model (notebook 04)", static_model_ready, distill_static, "distilling"),
-             ("stsb cross-encoder (notebook 07)", stsb_cross_encoder_trained, train_stsb_cross_encoder, "training")]
+             ("stsb cross-encoder (notebook 07)", stsb_cross_encoder_trained, train_stsb_cross_encoder, "training"),
+             ("SQuAD test paragraphs (notebook 07)", _retrieval_encoded, _encode_retrieval, "encoding")]
     for label, ready, make, verb in steps:
         if not ready():
             print(f"{verb} the {label} once ...", flush=True)
@@ -72,6 +73,31 @@ def _prepare_trained() -> int:
                   "`python -m semsim prepare --with-trained` again.", file=sys.stderr)
             return 3
     return 0
+
+
+RETRIEVAL_MODELS = ("all-MiniLM-L6-v2",)   # notebook 07 reads these paragraphs' vectors
+
+
+def _retrieval_caches() -> tuple[list[str], list]:
+    from .data import retrieval_split
+    from .models.cache import cached_encoder
+    from .models.load import load_model
+
+    texts = retrieval_split("squad_v1_dev", "test").corpus["text"].tolist()
+    return texts, [cached_encoder(load_model(name, verbose=False)) for name in RETRIEVAL_MODELS]
+
+
+def _retrieval_encoded() -> bool:
+    texts, caches = _retrieval_caches()
+    return all(all(t in cache for t in texts) for cache in caches)
+
+
+def _encode_retrieval() -> str:
+    """Put the English test paragraphs' vectors in the embedding cache, so notebook 07 does not wait for them."""
+    texts, caches = _retrieval_caches()
+    for cache in caches:
+        cache.encode(texts, batch_size=32)
+    return f"{len(texts):,} paragraphs x {len(caches)} models in the embedding cache"
 
 
 def _prepare_in_background() -> int:

@@ -10,7 +10,8 @@ from .registry import checker, increasing
 
 @checker("03.1", "(d_pos, d_neg, contributions) for the triplets, with margin 0.3")
 def _ex_03_1(answer: Any) -> tuple[bool, str]:
-    d_pos, d_neg, contrib = (np.asarray(np.asarray(x, dtype=float)).ravel() for x in answer)
+    # the notebook's tensors carry gradients: detach them before numpy reads them
+    d_pos, d_neg, contrib = (np.asarray(x.detach() if hasattr(x, "detach") else x, dtype=float).ravel() for x in answer)
     expected = np.maximum(d_pos - d_neg + 0.3, 0.0)
     if contrib.shape != expected.shape or not np.allclose(contrib, expected, atol=1e-4):
         return False, "each contribution is relu(d_pos - d_neg + 0.3): distance to the positive minus to the negative, plus the margin."
