@@ -344,3 +344,30 @@ def test_the_query_log_keeps_no_trace_of_what_was_asked(tmp_path):
     everything = b"".join(p.read_bytes() for p in (tmp_path / "s").iterdir() if p.is_file())
     assert secret.encode() not in everything
     assert hashlib.sha256(secret.encode()).hexdigest()[:16].encode() not in everything
+
+
+def test_weights_verified_in_a_read_only_cache_are_loaded_without_a_record(tmp_path, monkeypatch):
+    """A classroom's shared cache may be read-only: verifying a model's weights there must not fail
+    for want of a place to write the record that spares the next hashing."""
+    from semsim.models import locate
+    from semsim.models.registry import ModelSpec
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"weights")
+    spec = ModelSpec("m", "org/m", "bi-encoder", "nowhere",
+                     weights={"model.safetensors": hashlib.sha256(b"weights").hexdigest()})
+    monkeypatch.setenv("SEMSIM_CACHE_DIR", str(tmp_path / "cache"))
+
+    def read_only(*_args, **_kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(locate, "publish_file", read_only)
+    assert locate.verify_weights(folder, spec) == folder          # verified, no record written
+    assert locate.verify_weights(folder, spec) == folder          # and again: hashed a second time
+    monkeypatch.setattr(locate, "publish_file", lambda *a, **k: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
+    with pytest.raises(OSError):                                   # any other failure is still an error
+        locate.verify_weights(folder, spec)
+    (folder / "model.safetensors").write_bytes(b"altered")
+    with pytest.raises(SemsimError, match="damaged or was altered"):
+        locate.verify_weights(folder, spec)

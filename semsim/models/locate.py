@@ -15,6 +15,7 @@ The returned :class:`ResolvedModel` always says which model was used.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib.util
 import json
@@ -85,8 +86,12 @@ def verify_weights(folder: Path, s: ModelSpec | None) -> Path:
             raise ModelNotAvailable(
                 f"{path} is not the upstream {s.name} (sha256 {digest[:16]}..., expected {want[:16]}...): the copy is "
                 f"damaged or was altered, so semsim will not load it. Reinstall it. {how_to_get(s.name)}")
-        records.mkdir(parents=True, exist_ok=True)
-        publish_file(record, json.dumps(seen).encode())
+        try:
+            records.mkdir(parents=True, exist_ok=True)
+            publish_file(record, json.dumps(seen).encode())
+        except OSError as e:   # a shared read-only cache: verified, but hashed again at the next load
+            if e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
     return folder
 
 
