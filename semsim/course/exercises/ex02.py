@@ -41,7 +41,8 @@ def _ex_02_2(answer: Any) -> tuple[bool, str]:
         return False, f"the random-pair mean is {random_mean:.3f}: subtract the mean of *all* [CLS] vectors from both sides."
     if not 0 < spearman < 1:
         return False, "the Spearman correlation must lie between 0 and 1 here."
-    return True, (f"centring removed the cone: random pairs now average {random_mean:+.3f}. Spearman {spearman:.3f}, "
+    return True, (f"random pairs now average {random_mean:+.3f} (centring removes the shared mean by construction). "
+                  f"What it did to the ranking: Spearman {spearman:.3f}, "
                   f"{spearman - RAW_CLS_SPEARMAN:+.3f} against the uncentred [CLS] vector ({RAW_CLS_SPEARMAN:.3f}).")
 
 
