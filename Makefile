@@ -106,6 +106,7 @@ benchmarks: install prepare
 	$(BIN)/python benchmarks/encoding.py
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/vector_db.py
+	$(BIN)/python benchmarks/retrieval.py
 
 # The course website from the committed outputs (Sphinx + myst-nb), into build/book/html.
 book: install
