@@ -89,7 +89,8 @@ class OpenVinoEncoder(ExportedEncoder):
     """Sentence embeddings from an OpenVINO graph on the CPU, sentence-transformers style (like OnnxEncoder).
 
     ``PERFORMANCE_HINT`` is LATENCY: one stream using every core on each batch (the fastest measured
-    on two cores)."""
+    on two cores). ``INFERENCE_PRECISION_HINT`` is f32, so that the float graph gives sentence-transformers'
+    vectors on every CPU (OpenVINO would pick bf16 by itself where the CPU supports it)."""
 
     def __init__(self, folder: str | Path, model_file: str | Path, int8: bool = False,
                  threads: int | None = None) -> None:
@@ -100,7 +101,9 @@ class OpenVinoEncoder(ExportedEncoder):
         self.info = json.loads((self.folder / "info.json").read_text())
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.folder / "tokenizer"))
         self.max_seq_length = int(self.info["max_seq_length"])
-        config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+        # f32 explicitly: on CPUs with AVX-512 BF16 or AMX, OpenVINO's default is bf16, which moved MiniLM's
+        # vectors by up to 1.4e-3 on one of our machines (an int8 graph keeps its int8 operations either way).
+        config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
         if threads:
             config["INFERENCE_NUM_THREADS"] = int(threads)
         core = ov.Core()
