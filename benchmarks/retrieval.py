@@ -31,6 +31,7 @@ from semsim.data import SPLIT_SEED, TEST_ARTICLES, retrieval_split  # noqa: E402
 from semsim.evaluation import mean_ci, paired_mean_diff, rank_metrics  # noqa: E402
 from semsim.models.cache import cached_encoder  # noqa: E402
 from semsim.models.load import load_model  # noqa: E402
+from semsim.models.openvino import cpu_flags  # noqa: E402
 from semsim.search.hybrid import reciprocal_rank_fusion  # noqa: E402
 from semsim.text.lexical import BM25  # noqa: E402
 
@@ -190,8 +191,7 @@ def main() -> None:
         body += ["", head, "", markdown_table(rows)]
         print(head)
         print(markdown_table(rows), flush=True)
-    flags = sorted({f for f in Path("/proc/cpuinfo").read_text().split() if f.startswith(("avx", "amx"))}) \
-        if Path("/proc/cpuinfo").exists() else []
+    flags = sorted(f for f in cpu_flags() if f.startswith(("avx", "amx")))
     body += ["", f"CPU flags: {' '.join(flags) or 'unknown'}."]
     print(write_results(args.out, "Retrieval ladder: BM25, dense, hybrid and two-stage, per language", "\n".join(body)))
 

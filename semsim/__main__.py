@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import lru_cache
 
 from .errors import SemsimError
 
@@ -78,6 +79,7 @@ def _prepare_trained() -> int:
 RETRIEVAL_MODELS = ("all-MiniLM-L6-v2",)   # notebook 07 reads these paragraphs' vectors
 
 
+@lru_cache(maxsize=1)   # read once for the readiness check and the encoding step that follows it
 def _retrieval_caches() -> tuple[list[str], list]:
     from .data import retrieval_split
     from .models.cache import cached_encoder

@@ -178,8 +178,11 @@ def rank_metrics(run: dict[str, Sequence[str]], relevant: dict[str, set[str]], k
         raise ValueError("every query needs at least one relevant document")
     qrels = {q: {d: 1 for d in docs} for q, docs in relevant.items()}
     ranked = {q: list(dict.fromkeys(run.get(q, []))) for q in relevant}     # first occurrence of an id counts
-    # trec_eval orders by score, so give strictly decreasing scores in list order.
-    as_scores = lambda ids: {d: float(len(ids) - i) for i, d in enumerate(ids)}  # noqa: E731
+
+    def as_scores(ids: list[str]) -> dict[str, float]:
+        """trec_eval orders by score, so give strictly decreasing scores in list order."""
+        return {d: float(len(ids) - i) for i, d in enumerate(ids)}
+
     full = pytrec_eval.RelevanceEvaluator(qrels, set(RANK_MEASURES.values())).evaluate(
         {q: as_scores(ids) for q, ids in ranked.items() if ids})
     cut = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}).evaluate(

@@ -120,9 +120,8 @@ def test_rrf_properties(rankings):
     assert sorted(fused) == sorted({x for r in rankings for x in r})       # every id once, none invented
     if len(rankings) == 1:
         assert fused == list(dict.fromkeys(rankings[0]))                   # one ranking comes back as it was
-    firsts = {r[0] for r in rankings if r}
-    if len(firsts) == 1 and all(r.count(r[0]) >= 1 for r in rankings if r) and all(rankings):
-        assert fused[0] == firsts.pop()                                    # first everywhere -> first
+    if all(rankings) and len({r[0] for r in rankings}) == 1:
+        assert fused[0] == rankings[0][0]                                  # first everywhere -> first
 
 
 # --- BM25 --------------------------------------------------------------------------------------
