@@ -9,6 +9,10 @@ after the other, so the ratios compare like with like. Quality: STS-B test Spear
 each path on all 1,379 pairs, the difference to plain sentence-transformers with a paired
 bootstrap interval, and the mean cosine between each path's vectors and the plain ones.
 
+Each CPU class writes its own file, so the classes sit side by side: ``results/encoding.md``
+on an AVX2-only CPU, ``results/encoding_avx512_vnni.md`` (or ``_avx_vnni``, ``_amx``) on CPUs
+with 8-bit dot-product instructions.
+
 Usage: python benchmarks/encoding.py [--texts 256] [--repeat 3]
 """
 from __future__ import annotations
@@ -38,6 +42,15 @@ def cpu_int8_features() -> str:
         return "unknown"
     wanted = ["avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"]
     return ", ".join(f"{f} {'yes' if f in flags else 'no'}" for f in wanted)
+
+
+def cpu_class() -> str:
+    """'amx', 'avx512_vnni', 'avx_vnni' or 'avx2': the best int8 instruction set this CPU has."""
+    features = cpu_int8_features()
+    for name in ("amx_int8", "avx512_vnni", "avx_vnni"):
+        if f"{name} yes" in features:
+            return name.replace("_int8", "")
+    return "avx2"
 
 
 def main() -> int:
@@ -95,8 +108,9 @@ def main() -> int:
             "sentence-transformers measured in the same run. Quality on all 1,379 STS-B test pairs.\n\n"
             f"## Speed\n\n{markdown_table(speed)}\n\n## Quality\n\n{markdown_table(quality)}")
     print(body)
-    print("written to", write_results("encoding", "Encoding paths: sentence-transformers, torch int8, ONNX Runtime, "
-                                                   "OpenVINO (all-MiniLM-L6-v2)", body))
+    name = "encoding" if cpu_class() == "avx2" else f"encoding_{cpu_class()}"
+    print("written to", write_results(name, "Encoding paths: sentence-transformers, torch int8, ONNX Runtime, "
+                                                   f"OpenVINO (all-MiniLM-L6-v2), {cpu_class()} CPU", body))
     return 0
 
 

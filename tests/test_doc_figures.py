@@ -22,7 +22,7 @@ DOCS = ["README.md", "INSTRUCTORS.md"]
 _UNIT = r"(?:ms|s|min|minutes|hours|kB|MB|GB|MiB|GiB|×|%)"
 FIGURE = re.compile(r"(?<![\w.,])(\d[\d,]*(?:\.\d+)?)\s?(" + _UNIT + r")(?!\w)")
 NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
-LINK = re.compile(r"(?:benchmarks/results/)?\b([a-z_]+\.md)\b")
+LINK = re.compile(r"(?:benchmarks/results/)?\b([a-z0-9_]+\.md)\b")
 
 NOT_MEASURED = {
     "600 s": "the course's time budget (a target)",

@@ -14,6 +14,10 @@ the embedding cache) -> ``store.search(vector, k, filter)`` -> hits.
   a failing model never loses documents.
 * ``save`` is crash-safe and refuses to overwrite changes another process saved after
   this engine loaded the folder (:class:`~semsim.errors.StaleSave`).
+* ``hybrid_search`` fuses the dense ranking with BM25 (reciprocal rank fusion, notebook 07).
+  The BM25 index is built in this process from the store's texts, on the first hybrid search
+  and again after any change made through this engine; it is the same for the FAISS store
+  and Milvus (fusion on the client, see :meth:`SearchEngine.hybrid_search`).
 * Queries are logged in a bounded window and :meth:`drift` compares recent best scores with
   a reference window. By default the log keeps no trace of what was asked: no text and no
   hash of it (a hash of a short query can be confirmed by hashing a guess). ``log_text=True``
@@ -34,9 +38,11 @@ import numpy as np
 from ..errors import IndexMismatch
 from ..models.cache import EmbeddingCache
 from ..files import parse_json
+from ..text.lexical import BM25, LANGUAGES
+from .hybrid import rrf_scores
 from .index import VectorIndex
 from .stores import load_store
-from .vectors import Filter, Hit, Scalar, Store, check_k, check_query, refuse_other_model
+from .vectors import Filter, Hit, Scalar, Store, check_k, check_query, filter_values, matches, refuse_other_model
 
 FORMAT = 2
 
@@ -82,6 +88,40 @@ def _queries(query: str | Sequence[str]) -> tuple[list[str], bool]:
     return [check_query(q) for q in queries], single
 
 
+class Lexical:
+    """BM25 over a store's texts, with each document's (text, metadata) to answer and filter with.
+
+    Documents are indexed in id order, so equal BM25 scores rank by id whatever order the store
+    lists them in."""
+
+    def __init__(self, store: Store, language: str) -> None:
+        self.language = language
+        self.documents: dict[str, tuple[str, dict[str, Scalar]]] = {}
+        missing = []
+        for doc_id, text, meta in store.documents():
+            if text is None:
+                missing.append(doc_id)
+            else:
+                self.documents[doc_id] = (text, meta)
+        if missing:
+            raise ValueError(f"hybrid search needs every document's text, and {len(missing)} documents in the store "
+                             f"have none (e.g. {sorted(missing)[:3]}): add them through SearchEngine, which "
+                             "stores texts, or search them with search() alone.")
+        ids = sorted(self.documents)   # stores list documents in their own order; ties in BM25 go by id
+        try:
+            self.bm25: BM25 | None = BM25([self.documents[i][0] for i in ids], ids, language) if ids else None
+        except ValueError:   # no text has a word left after stop words: BM25 ranks nothing
+            self.bm25 = None
+
+    def ranked(self, queries: list[str], n: int, wanted: dict[str, list[Scalar]] | None) -> list[list[str]]:
+        """The ids of each query's first ``n`` BM25 matches that pass the checked filter ``wanted``."""
+        if self.bm25 is None:
+            return [[] for _ in queries]
+        depth = len(self.documents) if wanted is not None else n   # filter after ranking, so rank them all
+        found = self.bm25.search(queries, depth)
+        return [[i for i, _ in row if wanted is None or matches(self.documents[i][1], wanted)][:n] for row in found]
+
+
 class SearchEngine:
     """Semantic search over documents {id: text}: a model, an embedding cache, a store and a query log."""
 
@@ -115,6 +155,7 @@ class SearchEngine:
         self.log: deque[QueryRecord] = deque(maxlen=log_size)
         self.log_text = bool(log_text)
         self.reference: np.ndarray | None = None  # frozen best scores for drift (None: a rolling window)
+        self.lexical: Lexical | None = None         # BM25 over the store's texts, built by hybrid_search
 
     def __len__(self) -> int:
         return len(self.store)
@@ -147,6 +188,7 @@ class SearchEngine:
         if not docs:
             return 0
         ids, vectors, meta, encoded = self._encode(docs, metadata)
+        self.lexical = None
         self.store.add(vectors, ids, [docs[i] for i in ids], meta, fingerprint=self.fingerprint)
         return encoded
 
@@ -156,11 +198,13 @@ class SearchEngine:
         if not docs:
             return 0
         ids, vectors, meta, encoded = self._encode(docs, metadata)
+        self.lexical = None
         self.store.upsert(vectors, ids, [docs[i] for i in ids], meta, fingerprint=self.fingerprint)
         return encoded
 
     def delete(self, ids: Iterable[str]) -> int:
         """Remove documents by id (duplicates count once); unknown ids raise KeyError and nothing is removed."""
+        self.lexical = None
         return self.store.delete(ids)
 
     # -- search ---------------------------------------------------------------------------
@@ -183,6 +227,52 @@ class SearchEngine:
                                         q if self.log_text else None))
             results.append(kept)
         return results[0] if single else results
+
+    def hybrid_search(self, query: str | Sequence[str], k: int = 5, *, language: str = "en", candidates: int = 50,
+                      filter: Filter | None = None, rrf_k: int = 60) -> list[Hit] | list[list[Hit]]:
+        """Top-k documents by reciprocal rank fusion of the dense and the BM25 ranking, logged.
+
+        Each ranking contributes its first ``candidates`` documents (those passing ``filter``);
+        a document's score is the sum of 1 / (``rrf_k`` + rank) over the rankings that hold it,
+        so scores are not cosines and ``min_score`` does not apply. ``language`` ("en" or "it")
+        picks BM25's stop words and stemmer. The log records the best dense cosine, as
+        :meth:`search` does, so :meth:`drift` means the same for both.
+
+        The BM25 index lives in this process, built from ``store.documents()`` on first use
+        and after every change made through this engine (memory grows with the texts). Writes
+        that another process makes to a shared Milvus collection reach it after
+        :meth:`rebuild_lexical`. Fusion runs on the client for Milvus too, so both stores rank
+        with the same BM25 (the course's stop words and stemmers).
+        """
+        queries, single = _queries(query)
+        k, candidates = check_k(k), check_k(candidates, "candidates")
+        if language not in LANGUAGES:
+            raise ValueError(f"language must be one of {sorted(LANGUAGES)}, not {language!r}")
+        wanted = filter_values(filter) if filter is not None else None
+        lexical = self._lexical(language)
+        vectors = self.cache.encode(queries, remember=False)
+        dense = self.store.search(vectors, candidates, fingerprint=self.fingerprint, filter=filter)
+        words = lexical.ranked(queries, candidates, wanted)
+        results = []
+        for q, dense_hits, word_ids in zip(queries, dense, words):
+            known = {h.id: h for h in dense_hits}
+            fused = rrf_scores([list(known), word_ids], rrf_k)
+            best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
+            hits = [Hit(i, fused[i], known[i].text, known[i].metadata) if i in known
+                    else Hit(i, fused[i], *lexical.documents[i]) for i in best]
+            self.log.append(QueryRecord(time.time(), dense_hits[0].score if dense_hits else None, len(hits),
+                                        q if self.log_text else None))
+            results.append(hits)
+        return results[0] if single else results
+
+    def rebuild_lexical(self) -> None:
+        """Forget the BM25 index: the next hybrid search rebuilds it from the store."""
+        self.lexical = None
+
+    def _lexical(self, language: str) -> "Lexical":
+        if self.lexical is None or self.lexical.language != language:
+            self.lexical = Lexical(self.store, language)
+        return self.lexical
 
     # -- monitoring -----------------------------------------------------------------------
     def _top_scores(self) -> np.ndarray:

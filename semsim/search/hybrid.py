@@ -12,14 +12,9 @@ from typing import Hashable, Sequence, TypeVar
 Id = TypeVar("Id", bound=Hashable)
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[Id]], k: int = 60,
-                           limit: int | None = None) -> list[Id]:
-    """One ranking from several (each best first): ids ordered by the sum of 1 / (k + rank).
-
-    Ranks start at 1. ``k`` = 60 is the value of the original paper. Ties keep the order in
-    which ids were first met (the first ranking's order first). A repeated id within one
-    ranking counts once, at its best rank. ``limit`` keeps the first ``limit`` ids.
-    """
+def rrf_scores(rankings: Sequence[Sequence[Id]], k: int = 60) -> dict[Id, float]:
+    """Each id's fused score, the sum of 1 / (k + rank) over the rankings (ranks start at 1), in
+    the order ids were first met. A repeated id within one ranking counts once, at its best rank."""
     if k < 0:
         raise ValueError(f"k must be >= 0, not {k}")
     if isinstance(rankings, (str, bytes)) or any(isinstance(r, (str, bytes)) for r in rankings):
@@ -28,5 +23,17 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[Id]], k: int = 60,
     for ranking in rankings:
         for rank, doc in enumerate(dict.fromkeys(ranking), start=1):
             score[doc] = score.get(doc, 0.0) + 1.0 / (k + rank)
+    return score
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[Id]], k: int = 60,
+                           limit: int | None = None) -> list[Id]:
+    """One ranking from several (each best first): ids ordered by the sum of 1 / (k + rank).
+
+    Ranks start at 1. ``k`` = 60 is the value of the original paper. Ties keep the order in
+    which ids were first met (the first ranking's order first). A repeated id within one
+    ranking counts once, at its best rank. ``limit`` keeps the first ``limit`` ids.
+    """
+    score = rrf_scores(rankings, k)
     fused = sorted(score, key=score.__getitem__, reverse=True)   # sorted() is stable: ties keep first-met order
     return fused if limit is None else fused[:limit]

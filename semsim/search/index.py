@@ -44,7 +44,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import faiss
 import numpy as np
@@ -165,6 +165,12 @@ class VectorIndex:
     def texts(self) -> list[str | None]:
         """The texts of the live documents, aligned with :attr:`ids`."""
         return [t for t, a in zip(self._row_text, self._alive) if a]
+
+    def documents(self) -> Iterator[tuple[str, str | None, dict[str, Scalar]]]:
+        """Every live document as (id, text, metadata), in the order they were added."""
+        for row, alive in enumerate(self._alive):
+            if alive:
+                yield self._row_id[row], self._row_text[row], self._metadata(row)
 
     def get(self, doc_id: str) -> tuple[str | None, dict[str, Scalar]]:
         """(text, metadata) of one document; KeyError if it is not in the index."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import IndexMismatch, SemsimError, StoreUnavailable
 from ..storage import save_version
@@ -256,6 +256,24 @@ class MilvusStore:
         if not rows:
             raise KeyError(doc_id)
         return rows[0].get("text") or None, rows[0].get("meta") or {}
+
+    def documents(self, batch_size: int = 1000) -> Iterator[tuple[str, str | None, dict[str, Scalar]]]:
+        """Every document as (id, text, metadata), read in batches of ``batch_size`` (no order promised).
+
+        Read with the lookup consistency; a document another client writes meanwhile may or may not appear.
+        """
+        it = self._call("a read of all documents", self.client.query_iterator, self.collection,
+                        batch_size=check_k(batch_size, "batch_size"), output_fields=["id", "text", "meta"],
+                        consistency_level=self.lookup_consistency)
+        try:
+            while True:
+                rows = self._call("a read of all documents", it.next)
+                if not rows:
+                    return
+                for r in rows:
+                    yield r["id"], r.get("text") or None, r.get("meta") or {}
+        finally:
+            it.close()
 
     def __len__(self) -> int:
         rows = self._call("a count", self.client.query, self.collection, filter="", output_fields=["count(*)"],

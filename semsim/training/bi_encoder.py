@@ -39,7 +39,8 @@ def fine_tune(model: Any, train: pd.DataFrame, loss: Loss = "cosine", epochs: in
     """Train ``model`` in place on ``train`` and return {"seconds", "steps", "train_loss"}.
 
     ``loss="cosine"``: columns sentence1, sentence2, score (0-1).
-    ``loss="mnrl"``: columns anchor, positive (other positives in the batch are the negatives).
+    ``loss="mnrl"``: columns anchor, positive (other positives in the batch are the negatives),
+    and optionally negative (a hard negative per row, e.g. from ``mine_hard_negatives``).
     """
     from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
@@ -50,7 +51,8 @@ def fine_tune(model: Any, train: pd.DataFrame, loss: Loss = "cosine", epochs: in
         if not train["score"].between(0, 1).all():
             raise ValueError("CosineSimilarityLoss wants scores in 0-1 (divide STS-B scores by 5)")
     elif loss == "mnrl":
-        need, loss_fn = ["anchor", "positive"], losses.MultipleNegativesRankingLoss(model)
+        need = ["anchor", "positive"] + (["negative"] if "negative" in train.columns else [])
+        loss_fn = losses.MultipleNegativesRankingLoss(model)
     else:
         raise ValueError(f"loss must be 'cosine' or 'mnrl', not {loss!r}")
     missing = set(need) - set(train.columns)
