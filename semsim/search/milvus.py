@@ -18,6 +18,7 @@ keys, and before deleting checks that the expression selects exactly the ids ask
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
@@ -262,9 +263,17 @@ class MilvusStore:
 
         Read with the lookup consistency; a document another client writes meanwhile may or may not appear.
         """
-        it = self._call("a read of all documents", self.client.query_iterator, self.collection,
-                        batch_size=check_k(batch_size, "batch_size"), output_fields=["id", "text", "meta"],
-                        consistency_level=self.lookup_consistency)
+        # Milvus Lite keeps no MVCC timestamps: the iterator falls back to the client's clock and logs a
+        # warning each time, which says nothing useful to a learner: silenced for this one call.
+        quiet = logging.getLogger("pymilvus.client.iterator.query_iterator")
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            it = self._call("a read of all documents", self.client.query_iterator, self.collection,
+                            batch_size=check_k(batch_size, "batch_size"), output_fields=["id", "text", "meta"],
+                            consistency_level=self.lookup_consistency)
+        finally:
+            quiet.setLevel(level)
         try:
             while True:
                 rows = self._call("a read of all documents", it.next)
