@@ -100,13 +100,15 @@ execute: install prepare
 	cd notebooks && for nb in [0-9]*.ipynb; do \
 	  ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 $$nb || exit 1; done
 
-# Measure the course budget, encoding paths, the engine and Milvus; tables go to benchmarks/results/ (about 90 min).
+# Measure the course budget, encoding paths, the engine, Milvus, retrieval and fine-tuning; tables go to
+# benchmarks/results/ (about two hours).
 benchmarks: install prepare
 	$(BIN)/python benchmarks/course_budget.py
 	$(BIN)/python benchmarks/encoding.py
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/vector_db.py
 	$(BIN)/python benchmarks/retrieval.py
+	$(BIN)/python benchmarks/finetune.py
 
 # The course website from the committed outputs (Sphinx + myst-nb), into build/book/html.
 book: install

@@ -35,8 +35,11 @@ TESTBEDS = {"en": "squad_v1_dev", "it": "squad_it"}
 MODEL = "all-MiniLM-L6-v2"
 
 
-def training_triplets(lang: str, model, n: int, seed: int = SPLIT_SEED) -> pd.DataFrame:
-    """``n`` seeded (question, paragraph, hard negative) rows from the training articles."""
+def training_triplets(lang: str, model, n: int, margin: float | None, seed: int = SPLIT_SEED) -> pd.DataFrame:
+    """Up to ``n`` seeded (question, paragraph, hard negative) rows from the training articles.
+
+    ``margin``: mine_hard_negatives' relative margin; a question whose best other paragraphs
+    all score within it of (or above) its own paragraph gets no negative and is dropped."""
     from datasets import Dataset
     from sentence_transformers.util import mine_hard_negatives
 
@@ -46,7 +49,7 @@ def training_triplets(lang: str, model, n: int, seed: int = SPLIT_SEED) -> pd.Da
     pairs = pairs.drop_duplicates("query_id").sample(n=min(n, len(pairs)), random_state=seed)
     data = Dataset.from_dict({"anchor": pairs["text"].tolist(), "positive": [text_of[d] for d in pairs["doc_id"]]})
     mined = mine_hard_negatives(data, model, corpus=list(text_of.values()), range_max=10, num_negatives=1,
-                                relative_margin=0.05, sampling_strategy="top", output_format="triplet",
+                                relative_margin=margin, sampling_strategy="top", output_format="triplet",
                                 batch_size=32, verbose=False)
     return mined.to_pandas()
 
@@ -65,7 +68,7 @@ def scores(model, lang: str, n_queries: int | None) -> pd.DataFrame:
 
 
 def curve(lang: str, sizes: list[int], n_queries: int | None, epochs: int, lr: float,
-          train_length: int) -> tuple[list[dict], list[dict]]:
+          train_length: int, margin: float | None) -> tuple[list[dict], list[dict]]:
     base_model = fresh_model(MODEL)
     base = scores(base_model, lang, n_queries)
     n, lo, hi = mean_ci(base["ndcg@10"])
@@ -73,7 +76,7 @@ def curve(lang: str, sizes: list[int], n_queries: int | None, epochs: int, lr: f
              "MRR@10": f"{base['mrr@10'].mean():.3f}", "hit@1": f"{base['hit@1'].mean():.3f}", "Δ nDCG@10 vs untrained": "–"}]
     points = [{"lang": lang, "pairs": 0, "ndcg": n, "lo": lo, "hi": hi, "delta": 0.0, "dlo": 0.0, "dhi": 0.0}]
     t0 = time.perf_counter()
-    triplets = training_triplets(lang, base_model, max(sizes))
+    triplets = training_triplets(lang, base_model, max(sizes), margin)
     mined_s = time.perf_counter() - t0
     print(f"{lang}: {len(triplets)} triplets mined in {mined_s:.0f} s", flush=True)
     for size in sizes:
@@ -101,17 +104,19 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=None, help="a seeded sample of the test questions (default: all)")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--margin", type=float, default=0.05, help="relative margin of mine_hard_negatives (0: none)")
+    parser.add_argument("--out", default="finetune", help="results/<out>.md and results/<out>_curve.json")
     parser.add_argument("--train-length", type=int, default=160, help="max tokens per text while training")
     args = parser.parse_args()
     body = [f"Model {MODEL}; MultipleNegativesRankingLoss, batch 32, {args.epochs} epoch(s), learning rate {args.lr:g}, "
             f"warm-up 10 %, seed 0; texts cut to {args.train_length} tokens while training (256 when scoring); "
-            "one mined hard negative per question. Split: `article_split(seed={SPLIT_SEED})`. "
+            f"one mined hard negative per question (relative margin {args.margin:g}; questions without one are dropped). Split: `article_split(seed={SPLIT_SEED})`. "
             "Intervals: 95 % percentile bootstrap over test questions (1,000 resamples); Δ is paired. "
             "Training times depend on the CPU and on what else runs; the quality columns do not."]
     points = []
     for lang in args.langs:
         t0 = time.perf_counter()
-        rows, pts = curve(lang, args.sizes, args.queries, args.epochs, args.lr, args.train_length)
+        rows, pts = curve(lang, args.sizes, args.queries, args.epochs, args.lr, args.train_length, args.margin or None)
         points += pts
         head = (f"**{TESTBEDS[lang]}** ({'English' if lang == 'en' else 'Italian'}): test questions of the 24 test "
                 f"articles; {time.perf_counter() - t0:.0f} s for this table.")
@@ -119,10 +124,10 @@ def main() -> None:
         print(head, "\n", markdown_table(rows), flush=True)
     flags = sorted(f for f in cpu_flags() if f.startswith(("avx", "amx")))
     body += ["", f"CPU flags: {' '.join(flags) or 'unknown'}.",
-             "", "The points of the curve, for notebook 09's figure: `finetune_curve.json` beside this file."]
+             "", f"The points of the curve, for notebook 09's figure: `{args.out}_curve.json` beside this file."]
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "finetune_curve.json").write_text(json.dumps(points, indent=1) + "\n")
-    print(write_results("finetune", "Fine-tuning MiniLM for retrieval: a learning curve per language", "\n".join(body)))
+    (RESULTS / f"{args.out}_curve.json").write_text(json.dumps(points, indent=1) + "\n")
+    print(write_results(args.out, "Fine-tuning MiniLM for retrieval: a learning curve per language", "\n".join(body)))
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ from typing import Any
 from .registry import checker, increasing
 
 
-@checker("09.1", "((gain, lo, hi) with 480 training pairs, (gain, lo, hi) with all of them)")
+@checker("09.1", "((gain, lo, hi) with the notebook's training pairs, (gain, lo, hi) with all 5,749 of them)")
 def _ex_09_1(answer: Any) -> tuple[bool, str]:
     (g_small, lo_small, hi_small), (g_all, lo_all, hi_all) = ((float(a), float(b), float(c)) for a, b, c in answer)
     if g_all <= g_small:
-        return False, "twelve times the data should give a larger gain: did the full run train on all pairs, one epoch?"
+        return False, "all 5,749 pairs should give a larger gain than the notebook's sample: did the full run train on all of them, one epoch?"
     return True, (f"gain {g_small:.3f} -> {g_all:.3f}; interval width {hi_small - lo_small:.3f} -> {hi_all - lo_all:.3f}: "
                   "the width depends on the evaluation pairs more than on the training size.")
 
@@ -20,3 +20,17 @@ def _ex_09_2(answer: Any) -> tuple[bool, str]:
     drop_at_1e3, drop_at_2e5 = answer
     return increasing((drop_at_2e5, drop_at_1e3), "50 times smaller steps should forget less: a drop is probe before minus probe after.",
                        "drop {high:.3f} at 1e-3 vs {low:.3f} at 2e-5: forgetting follows the learning rate as well as the steps.")
+
+
+@checker("09.3", "(gain, lo, hi): nDCG@10 after minus before on your 300 Italian test questions, with its paired interval")
+def _ex_09_3(answer: Any) -> tuple[bool, str]:
+    gain, lo, hi = (float(x) for x in answer)
+    if not lo <= gain <= hi:
+        return False, "give (gain, lo, hi) in that order, as paired_mean_diff returns them"
+    if gain <= 0:
+        return False, ("training should help unseen Italian questions: did you score the trained model minus the base "
+                       "model, on the same questions in the same order, with paragraphs encoded by each model?")
+    if lo <= 0:
+        return True, (f"gain {gain:+.3f}, but its interval [{lo:+.3f}, {hi:+.3f}] includes zero: 300 questions and 64 "
+                      "training questions of two articles cannot show it; the curve's points can.")
+    return True, f"gain {gain:+.3f} [{lo:+.3f}, {hi:+.3f}]: even two steps on 64 questions help unseen Italian questions."
