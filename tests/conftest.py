@@ -71,3 +71,18 @@ class FakeEncoder:
 @pytest.fixture
 def fake():
     return FakeEncoder()
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory):
+    """One local Milvus standalone server for the whole session (test_stores, test_hybrid), or a skip with the reason."""
+    from semsim.search.milvus_server import LocalMilvus
+    from semsim.errors import ServerNotStarted
+
+    server = LocalMilvus(tmp_path_factory.mktemp("milvus-server"))
+    try:
+        server.start()
+    except ServerNotStarted as e:
+        pytest.skip(f"the local Milvus server cannot start here: {e}")
+    yield server
+    server.stop()

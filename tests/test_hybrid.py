@@ -15,7 +15,6 @@ from semsim.search.milvus import MilvusStore
 from semsim.text.lexical import BM25
 
 from conftest import FakeEncoder
-from test_stores import milvus_server  # noqa: F401  (the session's Milvus server fixture)
 
 WORDS = ("river bank money loan cat dog piano violin bread butter train station rain snow "
          "doctor nurse garden flower mountain lake").split()

@@ -24,20 +24,6 @@ def unit(n, seed=0):
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-@pytest.fixture(scope="session")
-def milvus_server(tmp_path_factory):
-    from semsim.search.milvus_server import LocalMilvus
-    from semsim.errors import ServerNotStarted
-
-    server = LocalMilvus(tmp_path_factory.mktemp("milvus-server"))
-    try:
-        server.start()
-    except ServerNotStarted as e:
-        pytest.skip(f"the local Milvus server cannot start here: {e}")
-    yield server
-    server.stop()
-
-
 _names = iter(range(10_000))
 
 
