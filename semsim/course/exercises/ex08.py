@@ -3,18 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .registry import checker
+from .registry import checker, positive_difference
 
 
 @checker("08.1", "(diff, lo, hi) from paired_bootstrap_diff(mpnet cosines, MiniLM cosines, gold)")
 def _ex_08_1(answer: Any) -> tuple[bool, str]:
-    diff, lo, hi = (float(x) for x in answer)
-    if not lo <= diff <= hi:
-        return False, "the difference should lie inside its own interval: pass (diff, lo, hi) in that order."
-    if diff <= 0:
-        return False, "mpnet should score higher than MiniLM on STS-B test: mpnet's cosines first, MiniLM's second."
-    real = "excludes 0: the difference is real" if lo > 0 else "includes 0: not separable on these pairs"
-    return True, f"mpnet ahead by {diff:.3f}; the interval {real}."
+    return positive_difference(
+        answer, "mpnet should score higher than MiniLM on STS-B test: mpnet's cosines first, MiniLM's second.",
+        "mpnet ahead by {diff:.3f}; the interval excludes 0: the difference is real.",
+        "mpnet ahead by {diff:.3f}; the interval includes 0: not separable on these pairs.")
 
 
 @checker("08.2", "(Pearson before, Pearson after, Spearman before, Spearman after) on the test split")

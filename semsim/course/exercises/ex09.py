@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .registry import checker, increasing
+from .registry import checker, increasing, positive_difference
 
 
 @checker("09.1", "((gain, lo, hi) with the notebook's training pairs, (gain, lo, hi) with all 5,749 of them)")
@@ -24,13 +24,9 @@ def _ex_09_2(answer: Any) -> tuple[bool, str]:
 
 @checker("09.3", "(gain, lo, hi): nDCG@10 after minus before on your 300 Italian test questions, with its paired interval")
 def _ex_09_3(answer: Any) -> tuple[bool, str]:
-    gain, lo, hi = (float(x) for x in answer)
-    if not lo <= gain <= hi:
-        return False, "give (gain, lo, hi) in that order, as paired_mean_diff returns them"
-    if gain <= 0:
-        return False, ("training should help unseen Italian questions: did you score the trained model minus the base "
-                       "model, on the same questions in the same order, with paragraphs encoded by each model?")
-    if lo <= 0:
-        return True, (f"gain {gain:+.3f}, but its interval [{lo:+.3f}, {hi:+.3f}] includes zero: 300 questions and 64 "
-                      "training questions of two articles cannot show it; the curve's points can.")
-    return True, f"gain {gain:+.3f} [{lo:+.3f}, {hi:+.3f}]: even two steps on 64 questions help unseen Italian questions."
+    return positive_difference(
+        answer, "training should help unseen Italian questions: did you score the trained model minus the base "
+                "model, on the same questions in the same order, with paragraphs encoded by each model?",
+        "gain {diff:+.3f} [{lo:+.3f}, {hi:+.3f}]: even two steps on 64 questions help unseen Italian questions.",
+        "gain {diff:+.3f}, but its interval [{lo:+.3f}, {hi:+.3f}] includes zero: 300 questions and 64 training "
+        "questions of two articles cannot show it; the curve's points can.")

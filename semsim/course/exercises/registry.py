@@ -29,3 +29,15 @@ def increasing(answer: Any, wrong: str, right: str) -> tuple[bool, str]:
     if high <= low:
         return False, wrong
     return True, right.format(low=low, high=high, gain=high - low)
+
+
+def positive_difference(answer: Any, not_positive: str, real: str, unclear: str) -> tuple[bool, str]:
+    """Right when ``answer`` is (difference, lo, hi) of a paired bootstrap, in that order, with a
+    positive difference; the message is ``real`` if the interval excludes zero, else ``unclear``
+    (both may use {diff}, {lo}, {hi})."""
+    diff, lo, hi = (float(x) for x in answer)
+    if not lo <= diff <= hi:
+        return False, "the difference should lie inside its own interval: pass (diff, lo, hi) in that order."
+    if diff <= 0:
+        return False, not_positive
+    return True, (real if lo > 0 else unclear).format(diff=diff, lo=lo, hi=hi)
