@@ -38,7 +38,7 @@ import numpy as np
 from ..errors import IndexMismatch
 from ..models.cache import EmbeddingCache
 from ..files import parse_json
-from ..text.lexical import BM25, LANGUAGES
+from ..text.lexical import BM25, check_language
 from .hybrid import rrf_scores
 from .index import VectorIndex
 from .stores import load_store
@@ -246,8 +246,7 @@ class SearchEngine:
         """
         queries, single = _queries(query)
         k, candidates = check_k(k), check_k(candidates, "candidates")
-        if language not in LANGUAGES:
-            raise ValueError(f"language must be one of {sorted(LANGUAGES)}, not {language!r}")
+        check_language(language)   # before reading the store, which an empty store would never check
         wanted = filter_values(filter) if filter is not None else None
         lexical = self._lexical(language)
         vectors = self.cache.encode(queries, remember=False)
@@ -256,8 +255,8 @@ class SearchEngine:
         results = []
         for q, dense_hits, word_ids in zip(queries, dense, words):
             known = {h.id: h for h in dense_hits}
-            fused = rrf_scores([list(known), word_ids], rrf_k)
-            best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
+            fused = rrf_scores([list(known), word_ids], rrf_k)   # best first
+            best = list(fused)[:k]
             hits = [Hit(i, fused[i], known[i].text, known[i].metadata) if i in known
                     else Hit(i, fused[i], *lexical.documents[i]) for i in best]
             self.log.append(QueryRecord(time.time(), dense_hits[0].score if dense_hits else None, len(hits),

@@ -13,8 +13,9 @@ Id = TypeVar("Id", bound=Hashable)
 
 
 def rrf_scores(rankings: Sequence[Sequence[Id]], k: int = 60) -> dict[Id, float]:
-    """Each id's fused score, the sum of 1 / (k + rank) over the rankings (ranks start at 1), in
-    the order ids were first met. A repeated id within one ranking counts once, at its best rank."""
+    """Each id's fused score, the sum of 1 / (k + rank) over the rankings (ranks start at 1), best
+    first; ties keep the order in which ids were first met (the first ranking's order first). A
+    repeated id within one ranking counts once, at its best rank."""
     if k < 0:
         raise ValueError(f"k must be >= 0, not {k}")
     if isinstance(rankings, (str, bytes)) or any(isinstance(r, (str, bytes)) for r in rankings):
@@ -23,7 +24,8 @@ def rrf_scores(rankings: Sequence[Sequence[Id]], k: int = 60) -> dict[Id, float]
     for ranking in rankings:
         for rank, doc in enumerate(dict.fromkeys(ranking), start=1):
             score[doc] = score.get(doc, 0.0) + 1.0 / (k + rank)
-    return score
+    best_first = sorted(score, key=score.__getitem__, reverse=True)   # sorted() is stable: ties keep first-met order
+    return {doc: score[doc] for doc in best_first}
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[Id]], k: int = 60,
@@ -34,6 +36,5 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[Id]], k: int = 60,
     which ids were first met (the first ranking's order first). A repeated id within one
     ranking counts once, at its best rank. ``limit`` keeps the first ``limit`` ids.
     """
-    score = rrf_scores(rankings, k)
-    fused = sorted(score, key=score.__getitem__, reverse=True)   # sorted() is stable: ties keep first-met order
+    fused = list(rrf_scores(rankings, k))
     return fused if limit is None else fused[:limit]

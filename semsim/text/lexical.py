@@ -14,6 +14,13 @@ import numpy as np
 LANGUAGES = {"en": "english", "it": "italian"}   # course language -> bm25s stop words and Snowball stemmer
 
 
+def check_language(language: str) -> str:
+    """A language BM25 has stop words and a stemmer for ("en" or "it"); ValueError otherwise."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {sorted(LANGUAGES)}, not {language!r}")
+    return language
+
+
 class BM25:
     """BM25 over ``texts`` (with ``ids`` beside them) in language ``language`` ("en" or "it")."""
 
@@ -22,8 +29,7 @@ class BM25:
         import bm25s
         import Stemmer
 
-        if language not in LANGUAGES:
-            raise ValueError(f"language must be one of {sorted(LANGUAGES)}, not {language!r}")
+        check_language(language)
         texts = list(texts)
         ids = list(range(len(texts))) if ids is None else list(ids)
         if len(ids) != len(texts) or len(set(ids)) != len(ids):
