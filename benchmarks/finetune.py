@@ -19,7 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from _common import RESULTS, markdown_table, write_results
@@ -28,10 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from semsim.data import SPLIT_SEED, retrieval_split  # noqa: E402
 from semsim.evaluation import mean_ci, paired_mean_diff, rank_metrics  # noqa: E402
-from semsim.models.openvino import cpu_flags  # noqa: E402
 from semsim.training.bi_encoder import fine_tune, fresh_model  # noqa: E402
-
-TESTBEDS = {"en": "squad_v1_dev", "it": "squad_it"}
+from retrieval import TESTBEDS, dense_top, vector_flags  # noqa: E402  (the ladder's testbeds and dense ranking)
 MODEL = "all-MiniLM-L6-v2"
 
 
@@ -61,8 +58,7 @@ def scores(model, lang: str, n_queries: int | None) -> pd.DataFrame:
     ids = bed.corpus["doc_id"].tolist()
     d = model.encode(bed.corpus["text"].tolist(), batch_size=32, normalize_embeddings=True)
     q = model.encode(queries["text"].tolist(), batch_size=64, normalize_embeddings=True)
-    top = np.argsort(-(q @ d.T), axis=1, kind="stable")[:, :100]
-    run = {qid: [ids[j] for j in row] for qid, row in zip(queries["query_id"], top)}
+    run = dict(zip(queries["query_id"], dense_top(q, d, ids)))
     relevant = bed.relevant()
     return rank_metrics(run, {qid: relevant[qid] for qid in run})
 
@@ -122,8 +118,7 @@ def main() -> None:
                 f"articles; {time.perf_counter() - t0:.0f} s for this table.")
         body += ["", head, "", markdown_table(rows)]
         print(head, "\n", markdown_table(rows), flush=True)
-    flags = sorted(f for f in cpu_flags() if f.startswith(("avx", "amx")))
-    body += ["", f"CPU flags: {' '.join(flags) or 'unknown'}.",
+    body += ["", vector_flags(),
              "", f"The points of the curve, for notebook 09's figure: `{args.out}_curve.json` beside this file."]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.out}_curve.json").write_text(json.dumps(points, indent=1) + "\n")

@@ -41,6 +41,12 @@ SECOND_STAGE = 50    # a stronger bi-encoder re-scores the top 50
 CROSS_DEPTH = 20     # the cross-encoder re-scores the top 20
 
 
+def vector_flags() -> str:
+    """The CPU's AVX/AMX flags as one sentence for a results file (speed depends on them)."""
+    flags = sorted(f for f in cpu_flags() if f.startswith(("avx", "amx")))
+    return f"CPU flags: {' '.join(flags) or 'unknown'}."
+
+
 def dense_top(q: np.ndarray, d: np.ndarray, ids: list[str], k: int = DEPTH) -> list[list[str]]:
     """Ids of the k highest cosines per query row (vectors are unit length)."""
     scores = q @ d.T
@@ -191,8 +197,7 @@ def main() -> None:
         body += ["", head, "", markdown_table(rows)]
         print(head)
         print(markdown_table(rows), flush=True)
-    flags = sorted(f for f in cpu_flags() if f.startswith(("avx", "amx")))
-    body += ["", f"CPU flags: {' '.join(flags) or 'unknown'}."]
+    body += ["", vector_flags()]
     print(write_results(args.out, "Retrieval ladder: BM25, dense, hybrid and two-stage, per language", "\n".join(body)))
 
 
