@@ -11,6 +11,8 @@ stage's top candidates; the cross-encoder rows run on a seeded sample of the que
 (``--rerank-queries``) because a cross-encoder reads every (question, paragraph) pair.
 
 Usage: python benchmarks/retrieval.py [--langs en it] [--queries N] [--rerank-queries 300]
+       python benchmarks/retrieval.py --latency-only [--timed 100]   (timings alone, to re-measure
+       them on a quiet machine without re-scoring every question: results/retrieval_latency.md)
 """
 from __future__ import annotations
 
@@ -176,14 +178,90 @@ def ladder(lang: str, n_queries: int | None, n_rerank: int, n_timed: int) -> tup
     return rows, head
 
 
+def latencies(lang: str, n_timed: int) -> tuple[list[dict], str]:
+    """Median and 90th-percentile time to answer one question alone, for every system of the ladder.
+
+    Each system runs on the same ``n_timed`` seeded test questions, one at a time, after one
+    warm-up; a two-stage row times the whole chain (first stage, then the second stage's
+    query encoding or cross-encoder scoring of the candidates). Quality is not re-scored."""
+    bed = retrieval_split(TESTBEDS[lang], "test")
+    qtexts = bed.queries.sample(n=n_timed, random_state=0)["text"].tolist()
+    ids, texts = bed.corpus["doc_id"].tolist(), bed.corpus["text"].tolist()
+    text_of = dict(zip(ids, texts))
+    bm25 = BM25(texts, ids, language=lang)
+    models, docs = {}, {}
+    for label, name in {"MiniLM": "all-MiniLM-L6-v2", "mpnet": "all-mpnet-base-v2", "E5": "multilingual-e5-small"}.items():
+        models[label] = model = load_model(name, verbose=False)
+        documents = model.as_documents() if hasattr(model, "as_documents") else model
+        docs[label] = cached_encoder(documents).encode(texts, batch_size=32)
+    mpnet_doc = dict(zip(ids, docs["mpnet"]))
+    from semsim.training.cross_encoder import load_reranker
+    cross = load_reranker(allow_training=False, verbose=False)
+
+    def bm25_top(q: str) -> list[str]:
+        return [d for d, _ in bm25.search([q], k=DEPTH)[0]]
+
+    def dense(label: str):
+        return lambda q: dense_top(models[label].encode([q]), docs[label], ids)[0]
+
+    def rrf(label: str):
+        return lambda q: reciprocal_rank_fusion([bm25_top(q), dense(label)(q)], limit=DEPTH)
+
+    def then_mpnet(first):
+        return lambda q: rescore(models["mpnet"].encode([q]), mpnet_doc, [first(q)], SECOND_STAGE)[0]
+
+    def then_cross(first):
+        def run(q: str) -> list[str]:
+            head = first(q)[:CROSS_DEPTH]
+            s = cross.predict([(q, text_of[c]) for c in head], batch_size=32)
+            return [head[j] for j in np.argsort(-np.asarray(s), kind="stable")]
+        return run
+
+    systems = {"BM25": bm25_top, "MiniLM": dense("MiniLM"), "mpnet": dense("mpnet"),
+               "E5 (query:/passage:)": dense("E5"), "RRF(BM25, MiniLM)": rrf("MiniLM"),
+               "RRF(BM25, E5)": rrf("E5"), "MiniLM → mpnet top 50": then_mpnet(dense("MiniLM")),
+               "RRF(BM25, E5) → mpnet top 50": then_mpnet(rrf("E5")),
+               f"MiniLM → cross-encoder (STS-B) top {CROSS_DEPTH}": then_cross(dense("MiniLM"))}
+    rows = []
+    for name, fn in systems.items():
+        fn(qtexts[0])   # warm-up
+        times = []
+        for q in qtexts:
+            t0 = time.perf_counter()
+            fn(q)
+            times.append(1000 * (time.perf_counter() - t0))
+        med = statistics.median(times)
+        rows.append({"system": name, "questions timed": len(times), "ms per query (median)": f"{med:.1f}",
+                     "90th percentile ms": f"{np.percentile(times, 90):.1f}",
+                     "× BM25 (median)": "–" if not rows else f"{med / float(rows[0]['ms per query (median)']):,.0f}"})
+        print(rows[-1], flush=True)
+    head = (f"**{TESTBEDS[lang]}** ({'English' if lang == 'en' else 'Italian'}): {len(ids):,} test paragraphs, "
+            f"{len(qtexts)} seeded test questions answered one at a time.")
+    return rows, head
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--langs", nargs="+", default=["en", "it"], choices=sorted(TESTBEDS))
     parser.add_argument("--queries", type=int, default=None, help="a seeded sample of the test questions (default: all)")
     parser.add_argument("--rerank-queries", type=int, default=300)
     parser.add_argument("--timed", type=int, default=30, help="questions timed one at a time per system")
-    parser.add_argument("--out", default="retrieval")
+    parser.add_argument("--out", default=None, help="results file name (default: retrieval or retrieval_latency)")
+    parser.add_argument("--latency-only", action="store_true", help="time every system, do not re-score quality")
     args = parser.parse_args()
+    if args.latency_only:
+        body = ["Every system of `retrieval.md`'s ladder answers the same seeded test questions one at a "
+                "time (query encoding, search over the test paragraphs, fusion and second stage included; "
+                "paragraph vectors computed beforehand), after one warm-up. Run alone on the machine: "
+                "nothing else was executing. Timings depend on the CPU (flags below) and its load; "
+                "quality is in `retrieval.md`."]
+        for lang in args.langs:
+            rows, head = latencies(lang, args.timed)
+            body += ["", head, "", markdown_table(rows)]
+        body += ["", vector_flags()]
+        print(write_results(args.out or "retrieval_latency", "Retrieval ladder: time per query, measured alone",
+                            "\n".join(body)))
+        return
     body = [
         f"Split: `semsim.data.article_split(seed={SPLIT_SEED})`, {TEST_ARTICLES} test articles of 48, the same "
         "articles in both languages. Systems return their top 100. nDCG@10 and MRR@10 are means over "
@@ -198,7 +276,7 @@ def main() -> None:
         print(head)
         print(markdown_table(rows), flush=True)
     body += ["", vector_flags()]
-    print(write_results(args.out, "Retrieval ladder: BM25, dense, hybrid and two-stage, per language", "\n".join(body)))
+    print(write_results(args.out or "retrieval", "Retrieval ladder: BM25, dense, hybrid and two-stage, per language", "\n".join(body)))
 
 
 if __name__ == "__main__":
