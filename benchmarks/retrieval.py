@@ -17,6 +17,7 @@ Usage: python benchmarks/retrieval.py [--langs en it] [--queries N] [--rerank-qu
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -41,6 +42,7 @@ TESTBEDS = {"en": "squad_v1_dev", "it": "squad_it"}
 DEPTH = 100          # every first stage returns its top 100 (recall@100)
 SECOND_STAGE = 50    # a stronger bi-encoder re-scores the top 50
 CROSS_DEPTH = 20     # the cross-encoder re-scores the top 20
+MODELS = {"MiniLM": "all-MiniLM-L6-v2", "mpnet": "all-mpnet-base-v2", "E5 (query:/passage:)": "multilingual-e5-small"}
 
 
 def vector_flags() -> str:
@@ -66,14 +68,25 @@ def rescore(query_vecs: np.ndarray, doc_vec: dict[str, np.ndarray], first: list[
     return out
 
 
-def median_ms(fn: Callable[[str], object], queries: list[str]) -> float:
-    fn(queries[0])   # warm-up
+def paragraph_vectors(model, texts: list[str]) -> np.ndarray:
+    """The paragraphs' vectors through the embedding cache (E5 encodes them as passages)."""
+    documents = model.as_documents() if hasattr(model, "as_documents") else model
+    return cached_encoder(documents).encode(texts, batch_size=32)
+
+
+def query_ms(fn: Callable[[str], object], queries: list[str]) -> list[float]:
+    """Milliseconds ``fn`` takes per query, one query at a time, after one warm-up call."""
+    fn(queries[0])
     times = []
     for q in queries:
         t0 = time.perf_counter()
         fn(q)
-        times.append(time.perf_counter() - t0)
-    return 1000 * statistics.median(times)
+        times.append(1000 * (time.perf_counter() - t0))
+    return times
+
+
+def median_ms(fn: Callable[[str], object], queries: list[str]) -> float:
+    return statistics.median(query_ms(fn, queries))
 
 
 def ladder(lang: str, n_queries: int | None, n_rerank: int, n_timed: int) -> tuple[list[dict], str]:
@@ -95,13 +108,9 @@ def ladder(lang: str, n_queries: int | None, n_rerank: int, n_timed: int) -> tup
     latency["BM25"] = median_ms(lambda q: bm25.search([q], k=DEPTH), timed)
 
     vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    models = {"MiniLM": "all-MiniLM-L6-v2", "mpnet": "all-mpnet-base-v2", "E5 (query:/passage:)": "multilingual-e5-small"}
-    loaded = {}
-    for label, name in models.items():
+    for label, name in MODELS.items():
         model = load_model(name, verbose=False)
-        loaded[label] = model
-        documents = model.as_documents() if hasattr(model, "as_documents") else model
-        d = cached_encoder(documents).encode(texts, batch_size=32)
+        d = paragraph_vectors(model, texts)
         q = cached_encoder(model).encode(qtexts, batch_size=64)
         vectors[label] = (q, d)
         runs[label] = dense_top(q, d, ids)
@@ -189,11 +198,8 @@ def latencies(lang: str, n_timed: int) -> tuple[list[dict], str]:
     ids, texts = bed.corpus["doc_id"].tolist(), bed.corpus["text"].tolist()
     text_of = dict(zip(ids, texts))
     bm25 = BM25(texts, ids, language=lang)
-    models, docs = {}, {}
-    for label, name in {"MiniLM": "all-MiniLM-L6-v2", "mpnet": "all-mpnet-base-v2", "E5": "multilingual-e5-small"}.items():
-        models[label] = model = load_model(name, verbose=False)
-        documents = model.as_documents() if hasattr(model, "as_documents") else model
-        docs[label] = cached_encoder(documents).encode(texts, batch_size=32)
+    models = {label: load_model(name, verbose=False) for label, name in MODELS.items()}
+    docs = {label: paragraph_vectors(model, texts) for label, model in models.items()}
     mpnet_doc = dict(zip(ids, docs["mpnet"]))
     from semsim.training.cross_encoder import load_reranker
     cross = load_reranker(allow_training=False, verbose=False)
@@ -218,25 +224,17 @@ def latencies(lang: str, n_timed: int) -> tuple[list[dict], str]:
         return run
 
     systems = {"BM25": bm25_top, "MiniLM": dense("MiniLM"), "mpnet": dense("mpnet"),
-               "E5 (query:/passage:)": dense("E5"), "RRF(BM25, MiniLM)": rrf("MiniLM"),
-               "RRF(BM25, E5)": rrf("E5"), "MiniLM → mpnet top 50": then_mpnet(dense("MiniLM")),
-               "RRF(BM25, E5) → mpnet top 50": then_mpnet(rrf("E5")),
+               "E5 (query:/passage:)": dense("E5 (query:/passage:)"), "RRF(BM25, MiniLM)": rrf("MiniLM"),
+               "RRF(BM25, E5)": rrf("E5 (query:/passage:)"), "MiniLM → mpnet top 50": then_mpnet(dense("MiniLM")),
+               "RRF(BM25, E5) → mpnet top 50": then_mpnet(rrf("E5 (query:/passage:)")),
                f"MiniLM → cross-encoder (STS-B) top {CROSS_DEPTH}": then_cross(dense("MiniLM"))}
-    rows: list[dict] = []
-    base_ms = 1.0
+    rows, medians = [], {}
     for name, fn in systems.items():
-        fn(qtexts[0])   # warm-up
-        times = []
-        for q in qtexts:
-            t0 = time.perf_counter()
-            fn(q)
-            times.append(1000 * (time.perf_counter() - t0))
-        med = statistics.median(times)
+        times = query_ms(fn, qtexts)
+        medians[name] = med = statistics.median(times)
+        ratio = "–" if name == "BM25" else f"{med / max(medians['BM25'], 1e-3):,.0f}"   # unrounded BM25 median
         rows.append({"system": name, "questions timed": len(times), "ms per query (median)": f"{med:.1f}",
-                     "90th percentile ms": f"{np.percentile(times, 90):.1f}",
-                     "× BM25 (median)": "–" if not rows else f"{med / base_ms:,.0f}"})
-        if len(rows) == 1:
-            base_ms = max(med, 1e-3)   # BM25's unrounded median: the ratios' base
+                     "90th percentile ms": f"{np.percentile(times, 90):.1f}", "× BM25 (median)": ratio})
         print(rows[-1], flush=True)
     head = (f"**{TESTBEDS[lang]}** ({'English' if lang == 'en' else 'Italian'}): {len(ids):,} test paragraphs, "
             f"{len(qtexts)} seeded test questions answered one at a time.")
@@ -253,15 +251,17 @@ def main() -> None:
     parser.add_argument("--latency-only", action="store_true", help="time every system, do not re-score quality")
     args = parser.parse_args()
     if args.latency_only:
+        load_before = os.getloadavg()[0]
         body = ["Every system of `retrieval.md`'s ladder answers the same seeded test questions one at a "
                 "time (query encoding, search over the test paragraphs, fusion and second stage included; "
-                "paragraph vectors computed beforehand), after one warm-up. Run alone on the machine: "
-                "nothing else was executing. Timings depend on the CPU (flags below) and its load; "
-                "quality is in `retrieval.md`."]
+                "paragraph vectors computed beforehand), after one warm-up. Meant to run with nothing else "
+                "executing (the load averages below show whether it did). Timings depend on the CPU (flags "
+                "below) and its load; quality is in `retrieval.md`."]
         for lang in args.langs:
             rows, head = latencies(lang, args.timed)
             body += ["", head, "", markdown_table(rows)]
-        body += ["", vector_flags()]
+        body += ["", f"1-minute load average: {load_before:.2f} when the run started, "
+                     f"{os.getloadavg()[0]:.2f} when it ended ({os.cpu_count()} CPUs).", "", vector_flags()]
         print(write_results(args.out or "retrieval_latency", "Retrieval ladder: time per query, measured alone",
                             "\n".join(body)))
         return
