@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from functools import lru_cache
+from typing import Any
 
 from .errors import SemsimError
 
@@ -62,7 +63,7 @@ def _prepare_trained() -> int:
         torch.set_num_threads(int(os.environ["SEMSIM_PREPARE_THREADS"]))
     steps = [("static model (notebook 04)", static_model_ready, distill_static, "distilling"),
              ("stsb cross-encoder (notebook 07)", stsb_cross_encoder_trained, train_stsb_cross_encoder, "training"),
-             ("SQuAD test paragraphs (notebook 07)", _retrieval_encoded, _encode_retrieval, "encoding")]
+             ("SQuAD test paragraphs (01, 07, 12)", _retrieval_encoded, _encode_retrieval, "encoding")]
     for label, ready, make, verb in steps:
         if not ready():
             print(f"{verb} the {label} once ...", flush=True)
@@ -76,30 +77,36 @@ def _prepare_trained() -> int:
     return 0
 
 
-RETRIEVAL_MODELS = ("all-MiniLM-L6-v2",)   # notebook 07 reads these paragraphs' vectors
+# (testbed, model) pairs whose test paragraphs notebooks 01, 07 and 12 search: encoded once here, read from the cache there
+RETRIEVAL_VECTORS = (("squad_v1_dev", "all-MiniLM-L6-v2"), ("squad_v1_dev", "all-mpnet-base-v2"),
+                     ("squad_it", "all-MiniLM-L6-v2"), ("squad_it", "multilingual-e5-small"))
 
 
 @lru_cache(maxsize=1)   # read once for the readiness check and the encoding step that follows it
-def _retrieval_caches() -> tuple[list[str], list]:
+def _retrieval_caches() -> list[tuple[list[str], Any]]:
     from .data import retrieval_split
     from .models.cache import cached_encoder
     from .models.load import load_model
 
-    texts = retrieval_split("squad_v1_dev", "test").corpus["text"].tolist()
-    return texts, [cached_encoder(load_model(name, verbose=False)) for name in RETRIEVAL_MODELS]
+    out = []
+    for testbed, name in RETRIEVAL_VECTORS:
+        model = load_model(name, verbose=False)
+        documents = model.as_documents() if hasattr(model, "as_documents") else model   # E5 encodes them as passages
+        out.append((retrieval_split(testbed, "test").corpus["text"].tolist(), cached_encoder(documents)))
+    return out
 
 
 def _retrieval_encoded() -> bool:
-    texts, caches = _retrieval_caches()
-    return all(all(t in cache for t in texts) for cache in caches)
+    return all(all(t in cache for t in texts) for texts, cache in _retrieval_caches())
 
 
 def _encode_retrieval() -> str:
-    """Put the English test paragraphs' vectors in the embedding cache, so notebook 07 does not wait for them."""
-    texts, caches = _retrieval_caches()
-    for cache in caches:
+    """Put the test paragraphs' vectors in the embedding cache, so notebooks 01, 07 and 12 do not wait for them."""
+    n = 0
+    for texts, cache in _retrieval_caches():
         cache.encode(texts, batch_size=32)
-    return f"{len(texts):,} paragraphs x {len(caches)} models in the embedding cache"
+        n += len(texts)
+    return f"{n:,} paragraph vectors ({len(RETRIEVAL_VECTORS)} testbed x model pairs) in the embedding cache"
 
 
 def _prepare_in_background() -> int:
