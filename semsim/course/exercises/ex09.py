@@ -12,7 +12,7 @@ def _ex_09_1(answer: Any) -> tuple[bool, str]:
     if g_all <= g_small:
         return False, "all 5,749 pairs should give a larger gain than the notebook's sample: did the full run train on all of them, one epoch?"
     return True, (f"gain {g_small:.3f} -> {g_all:.3f}; interval width {hi_small - lo_small:.3f} -> {hi_all - lo_all:.3f}: "
-                  "the width depends on the evaluation pairs more than on the training size.")
+                  "both intervals come from the same validation pairs, so compare how far the width moved with how far the gain did.")
 
 
 @checker("09.2", "(STS probe drop with learning_rate=1e-3, drop with learning_rate=2e-5), after the same epochs")
@@ -27,6 +27,6 @@ def _ex_09_3(answer: Any) -> tuple[bool, str]:
     return positive_difference(
         answer, "training should help unseen Italian questions: did you score the trained model minus the base "
                 "model, on the same questions in the same order, with paragraphs encoded by each model?",
-        "gain {diff:+.3f} [{lo:+.3f}, {hi:+.3f}]: even two steps on 64 questions help unseen Italian questions.",
-        "gain {diff:+.3f}, but its interval [{lo:+.3f}, {hi:+.3f}] includes zero: 300 questions and 64 training "
-        "questions of two articles cannot show it; the curve's points can.")
+        "gain {diff:+.3f} [{lo:+.3f}, {hi:+.3f}]: eight steps on 64 questions of two articles already help unseen Italian questions.",
+        "gain {diff:+.3f}, but its interval [{lo:+.3f}, {hi:+.3f}] includes zero: 300 test questions and 64 training "
+        "questions of two articles did not show a gain here; the curve's points, on all test questions, do.")
