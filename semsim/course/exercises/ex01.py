@@ -8,6 +8,13 @@ import numpy as np
 
 from .registry import checker, close
 
+# The sentences of the folded solutions of exercises 2 and 3 (notebook 01's last cell runs them
+# without printing them in plain sight; keep them equal to the solutions' text).
+SOLUTION_SENTENCES = {
+    "01.2": ("A kid is playing with a puppy.", "The child plays next to small dogs."),
+    "01.3": ("The train was delayed by an hour.", "I missed the last train home.", "The train leaves from platform 4."),
+}
+
 
 @checker("01.1", "(cosine, euclidean, pearson) of x = [1, 0, 0, 0] and y = [0, 1, 0, 0]")
 def _ex_01_1(answer: Any) -> tuple[bool, str]:
