@@ -27,7 +27,25 @@ def _ex_12_2(answer: Any) -> tuple[bool, str]:
     half, gap, n = (float(x) for x in answer)
     if half <= 0 or gap <= 0:
         return False, "give the half-width and the gap as positive numbers."
-    needed = 100 * (half / gap) ** 2
-    if not needed / 1.5 <= n <= needed * 1.5:
-        return False, f"the half-width shrinks with sqrt(n): n ~= 100 x (half-width / gap)^2 = {needed:.0f}."
-    return True, f"about {needed:.0f} pairs for separate intervals; a paired bootstrap needs fewer."
+    # half-width at n pairs ~ half * sqrt(100 / n); the difference of two independent estimates has
+    # about sqrt(2) times that half-width, which must fall below the gap: n ~ 200 * (half / gap)^2.
+    # A factor 2.5 either way also accepts the stricter "intervals do not overlap" (400x) and the
+    # looser "each value outside the other's interval" (100x) readings.
+    needed = 200 * (half / gap) ** 2
+    if not needed / 2.5 <= n <= needed * 2.5:
+        return False, (f"the half-width shrinks with sqrt(n), and a difference of two independent estimates has about "
+                       f"sqrt(2) times their half-width: n ~= 200 x (half-width / gap)^2 = {needed:.0f}.")
+    return True, f"about {needed:.0f} pairs for unpaired intervals; a paired bootstrap on the same pairs needs fewer."
+
+
+@checker("12.3", "(diff, lo, hi): paired difference of nDCG@10, RRF(BM25, MiniLM) minus BM25, on the live Italian sample")
+def _ex_12_3(answer: Any) -> tuple[bool, str]:
+    diff, lo, hi = (float(x) for x in answer)
+    if not lo <= diff <= hi:
+        return False, "the difference should lie inside its own interval: pass (diff, lo, hi) in that order."
+    if diff >= 0:
+        return False, ("a positive difference: check that you fused BM25 with MiniLM (not E5) and passed "
+                       "fused minus BM25, in that order.")
+    if hi >= 0:
+        return False, "the interval still contains zero: use all the live questions (qids) and their paired scores."
+    return True, (f"fused - BM25 = {diff:+.3f} [{lo:+.3f}, {hi:+.3f}]: fusing with a much weaker list pulls BM25 down.")
