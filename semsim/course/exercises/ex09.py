@@ -8,11 +8,22 @@ from .registry import checker, increasing, positive_difference
 
 @checker("09.1", "((gain, lo, hi) with the notebook's training pairs, (gain, lo, hi) with all 5,749 of them)")
 def _ex_09_1(answer: Any) -> tuple[bool, str]:
+    """A measurement with no single right value: check its shape, then say what it shows."""
     (g_small, lo_small, hi_small), (g_all, lo_all, hi_all) = ((float(a), float(b), float(c)) for a, b, c in answer)
-    if g_all <= g_small:
-        return False, "all 5,749 pairs should give a larger gain than the notebook's sample: did the full run train on all of them, one epoch?"
-    return True, (f"gain {g_small:.3f} -> {g_all:.3f}; interval width {hi_small - lo_small:.3f} -> {hi_all - lo_all:.3f}: "
-                  "both intervals come from the same validation pairs, so compare how far the width moved with how far the gain did.")
+    for which, (g, lo, hi) in (("the notebook's", (g_small, lo_small, hi_small)), ("the full run's", (g_all, lo_all, hi_all))):
+        if not lo <= g <= hi:
+            return False, f"{which} gain should lie inside its own interval: pass (gain, lo, hi) in that order."
+        if abs(g) > 0.2 or hi - lo > 0.2:
+            return False, (f"{which} numbers ({g:+.3f} [{lo:+.3f}, {hi:+.3f}]) are too large for a difference of two "
+                           "Spearman correlations: pass the paired_bootstrap_diff output as it is, not in percent.")
+    if (g_small, lo_small, hi_small) == (g_all, lo_all, hi_all):
+        return False, ("the two answers are the same numbers: give the full run's results new names "
+                       "(diff_all, lo_all, hi_all) instead of overwriting the notebook's (diff, lo, hi).")
+    grew = "grew" if g_all > g_small else "did not grow"
+    clear = "the full run's interval excludes zero" if lo_all > 0 else "the full run's interval includes zero"
+    return True, (f"gain {g_small:+.4f} -> {g_all:+.4f} (it {grew}); {clear}; interval width {hi_small - lo_small:.4f} -> "
+                  f"{hi_all - lo_all:.4f}: both intervals come from the same validation pairs, so compare how far the "
+                  "width moved with how far the gain did.")
 
 
 @checker("09.2", "(STS probe drop with learning_rate=1e-3, drop with learning_rate=2e-5), after the same epochs")
