@@ -30,7 +30,7 @@ from semsim.evaluation import correlations, paired_bootstrap_diff
 from semsim.models.locate import resolve
 from semsim.models.load import load_model, quiet_loading
 from semsim.models.onnx import onnx_encoder
-from semsim.models.openvino import cpu_flags, fast_encoder, openvino_encoder
+from semsim.models.openvino import SPEED_FLAGS, cpu_flags, fast_encoder, openvino_encoder
 from semsim.models.quantize import quantize_int8
 
 
@@ -39,8 +39,7 @@ def cpu_int8_features() -> str:
     flags = cpu_flags()
     if not flags:
         return "unknown"
-    wanted = ["avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"]
-    return ", ".join(f"{f} {'yes' if f in flags else 'no'}" for f in wanted)
+    return ", ".join(f"{f} {'yes' if f in flags else 'no'}" for f in SPEED_FLAGS)
 
 
 def cpu_class() -> str:

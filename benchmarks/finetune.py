@@ -26,9 +26,9 @@ from _common import RESULTS, markdown_table, write_results
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from semsim.data import SPLIT_SEED, retrieval_split  # noqa: E402
-from semsim.evaluation import mean_ci, paired_mean_diff, rank_metrics  # noqa: E402
+from semsim.evaluation import dense_ranking, mean_ci, paired_mean_diff, rank_metrics  # noqa: E402
 from semsim.training.bi_encoder import fine_tune, fresh_model  # noqa: E402
-from retrieval import TESTBEDS, dense_top, vector_flags  # noqa: E402  (the ladder's testbeds and dense ranking)
+from retrieval import DEPTH, TESTBEDS, vector_flags  # noqa: E402  (the ladder's testbeds and depth)
 MODEL = "all-MiniLM-L6-v2"
 
 
@@ -58,7 +58,7 @@ def scores(model, lang: str, n_queries: int | None) -> pd.DataFrame:
     ids = bed.corpus["doc_id"].tolist()
     d = model.encode(bed.corpus["text"].tolist(), batch_size=32, normalize_embeddings=True)
     q = model.encode(queries["text"].tolist(), batch_size=64, normalize_embeddings=True)
-    run = dict(zip(queries["query_id"], dense_top(q, d, ids)))
+    run = dict(zip(queries["query_id"], dense_ranking(q, d, ids, DEPTH)))
     relevant = bed.relevant()
     return rank_metrics(run, {qid: relevant[qid] for qid in run})
 

@@ -31,7 +31,7 @@ from _common import markdown_table, write_results
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from semsim.data import SPLIT_SEED, TEST_ARTICLES, retrieval_split  # noqa: E402
-from semsim.evaluation import mean_ci, paired_mean_diff, rank_metrics  # noqa: E402
+from semsim.evaluation import dense_ranking, mean_ci, paired_mean_diff, rank_metrics  # noqa: E402
 from semsim.models.cache import cached_encoder  # noqa: E402
 from semsim.models.load import load_model  # noqa: E402
 from semsim.models.openvino import cpu_flags  # noqa: E402
@@ -49,13 +49,6 @@ def vector_flags() -> str:
     """The CPU's AVX/AMX flags as one sentence for a results file (speed depends on them)."""
     flags = sorted(f for f in cpu_flags() if f.startswith(("avx", "amx")))
     return f"CPU flags: {' '.join(flags) or 'unknown'}."
-
-
-def dense_top(q: np.ndarray, d: np.ndarray, ids: list[str], k: int = DEPTH) -> list[list[str]]:
-    """Ids of the k highest cosines per query row (vectors are unit length)."""
-    scores = q @ d.T
-    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    return [[ids[j] for j in row] for row in top]
 
 
 def rescore(query_vecs: np.ndarray, doc_vec: dict[str, np.ndarray], first: list[list[str]], k: int) -> list[list[str]]:
@@ -113,8 +106,8 @@ def ladder(lang: str, n_queries: int | None, n_rerank: int, n_timed: int) -> tup
         d = paragraph_vectors(model, texts)
         q = cached_encoder(model).encode(qtexts, batch_size=64)
         vectors[label] = (q, d)
-        runs[label] = dense_top(q, d, ids)
-        latency[label] = median_ms(lambda text, m=model, dv=d: dense_top(m.encode([text]), dv, ids), timed)
+        runs[label] = dense_ranking(q, d, ids, DEPTH)
+        latency[label] = median_ms(lambda text, m=model, dv=d: dense_ranking(m.encode([text]), dv, ids, DEPTH), timed)
 
     def fused(a: str, b: str) -> list[list[str]]:
         return [reciprocal_rank_fusion([x, y], limit=DEPTH) for x, y in zip(runs[a], runs[b])]
@@ -208,7 +201,7 @@ def latencies(lang: str, n_timed: int) -> tuple[list[dict], str]:
         return [d for d, _ in bm25.search([q], k=DEPTH)[0]]
 
     def dense(label: str):
-        return lambda q: dense_top(models[label].encode([q]), docs[label], ids)[0]
+        return lambda q: dense_ranking(models[label].encode([q]), docs[label], ids, DEPTH)[0]
 
     def rrf(label: str):
         return lambda q: reciprocal_rank_fusion([bm25_top(q), dense(label)(q)], limit=DEPTH)

@@ -94,6 +94,14 @@ def paired_bootstrap_diff(pred_a: Sequence[float], pred_b: Sequence[float], gold
     return float(diff(a, b, g)), float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
+def dense_ranking(query_vectors: np.ndarray, doc_vectors: np.ndarray, doc_ids: Sequence[str],
+                  k: int = 100) -> list[list[str]]:
+    """Per query, the ids of the k documents with the highest inner product (the cosine, for unit
+    vectors), best first; ties keep the documents' order."""
+    scores = np.asarray(query_vectors, dtype=np.float32) @ np.asarray(doc_vectors, dtype=np.float32).T
+    return [[doc_ids[j] for j in row] for row in np.argsort(-scores, axis=1, kind="stable")[:, :k]]
+
+
 def retrieval_scores(query_vectors: np.ndarray, doc_vectors: np.ndarray, doc_ids: Sequence[str],
                      relevant: Sequence[set[str]], k: int = 10) -> dict[str, float]:
     """MTEB-style retrieval metrics from normalised vectors (means over queries).
@@ -108,11 +116,10 @@ def retrieval_scores(query_vectors: np.ndarray, doc_vectors: np.ndarray, doc_ids
         raise ValueError("every query needs at least one relevant document")
     if len(set(doc_ids)) != len(doc_ids):
         raise ValueError("doc ids must be unique (give each text its own id and list all relevant ones)")
-    top = np.argsort(-(q @ d.T), axis=1, kind="stable")[:, :k]
     discount = 1.0 / np.log2(np.arange(2, k + 2))
     ndcg, mrr, acc1 = [], [], []
-    for row, rel in zip(top, relevant):
-        gains = np.array([doc_ids[j] in rel for j in row], dtype=float)
+    for ranked, rel in zip(dense_ranking(q, d, doc_ids, k), relevant):
+        gains = np.array([doc_id in rel for doc_id in ranked], dtype=float)
         ideal = discount[: min(len(rel), k)].sum()
         ndcg.append(float(gains @ discount[: len(gains)]) / ideal)
         hit = np.flatnonzero(gains)

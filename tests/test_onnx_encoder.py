@@ -119,3 +119,12 @@ def test_auto_picks_by_the_cpus_int8_instructions(minilm, monkeypatch, capsys):
     assert openvino.fast_encoder(minilm, "onnx") == "ort" and picked[-1] == ("onnx", False)
     with pytest.raises(ValueError, match="backend must be"):
         openvino.fast_encoder(minilm, "gpu")
+
+
+def test_speed_flags_lists_the_known_instruction_sets_in_a_fixed_order(monkeypatch):
+    from semsim.models import openvino
+
+    monkeypatch.setattr(openvino, "cpu_flags", lambda: {"fma", "amx_int8", "avx2", "sse4_2"})
+    assert openvino.speed_flags() == ["avx2", "amx_int8"]
+    monkeypatch.setattr(openvino, "cpu_flags", lambda: set())      # not Linux: nothing known
+    assert openvino.speed_flags() == []

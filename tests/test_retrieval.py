@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from semsim.data import article_split, english_article, load_retrieval, retrieval_split
-from semsim.evaluation import mean_ci, paired_mean_diff, rank_metrics, retrieval_scores
+from semsim.evaluation import dense_ranking, mean_ci, paired_mean_diff, rank_metrics, retrieval_scores
 from semsim.search.hybrid import reciprocal_rank_fusion
 from semsim.text.lexical import BM25
 
@@ -79,6 +79,13 @@ def test_rank_metrics_agree_with_the_vector_version():
     assert got["ndcg@10"].mean() == pytest.approx(want["ndcg@10"])
     assert got["mrr@10"].mean() == pytest.approx(want["mrr@10"])
     assert got["hit@1"].mean() == pytest.approx(want["accuracy@1"])
+
+
+def test_dense_ranking_orders_by_inner_product_and_keeps_ties_in_document_order():
+    q = np.array([[1.0, 0.0], [0.0, 1.0]])
+    d = np.array([[0.5, 0.5], [1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
+    assert dense_ranking(q, d, ["a", "b", "c", "d"], k=3) == [["b", "a", "c"], ["d", "a", "c"]]
+    assert dense_ranking(q, d, ["a", "b", "c", "d"], k=10)[0] == ["b", "a", "c", "d"]
 
 
 def test_rank_metrics_refuse_queries_without_judgements():

@@ -31,6 +31,7 @@ OV_FORMAT = 1          # bump when the conversion or the quantisation recipe cha
 CALIBRATION_SIZE = 300
 FLOAT_XML, INT8_XML = "model-f32.xml", "model-int8.xml"
 INT8_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")   # the instructions OpenVINO's int8 kernels need to pay
+SPEED_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")   # printed beside every speed figure
 
 
 def calibration_texts(n: int = CALIBRATION_SIZE, seed: int = 0) -> list[str]:
@@ -143,6 +144,12 @@ def cpu_flags() -> set[str]:
         return set()
     line = next((line for line in text.splitlines() if line.startswith("flags")), "")
     return set(line.split(":", 1)[-1].split())
+
+
+def speed_flags() -> list[str]:
+    """Which of SPEED_FLAGS (the vector instruction sets that decide float and int8 speed) this CPU has."""
+    flags = cpu_flags()
+    return [flag for flag in SPEED_FLAGS if flag in flags]
 
 
 def fast_encoder(model: Any, backend: str = "auto", verbose: bool = True) -> Any:
