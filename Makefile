@@ -105,6 +105,7 @@ execute: install prepare
 benchmarks: install prepare
 	$(BIN)/python benchmarks/course_budget.py
 	$(BIN)/python benchmarks/encoding.py
+	$(BIN)/python benchmarks/encoding_profile.py
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/vector_db.py
 	$(BIN)/python benchmarks/retrieval.py
