@@ -21,16 +21,17 @@ def _ex_06_1(answer: Any) -> tuple[bool, str]:
                   "ones, a business decision to make with these numbers.")
 
 
-@checker("06.2", "(entries, users) after adding the 'bank-close' entry and its user questions")
+@checker("06.2", "(entries2, users2): copies of entries and users after adding the 'bank-close' entry and its user questions")
 def _ex_06_2(answer: Any) -> tuple[bool, str]:
     entries, users = answer
     ids = [getattr(e, "id", None) for e in entries]
     if "bank-close" not in ids:
-        return False, "no entry with id 'bank-close' yet: append a FAQEntry to entries."
+        return False, "no entry with id 'bank-close' yet: add a FAQEntry to entries2, a copy of entries."
     targets = list(users["target"]) if hasattr(users, "columns") else [u.get("target") for u in users]
     if targets.count("bank-close") < 2:
         return False, "add at least two user questions whose target is 'bank-close'."
-    return True, "entry and questions in place: rerun the curves and compare the chosen threshold with the old one."
+    return True, ("entry and questions in place: score users2 with a matcher built on entries2, choose the threshold again on "
+                  "its calibration half and compare it with the old one.")
 
 
 @checker("06.3", "(mini_table, helps): margin_test's table for MiniLM, and whether a margin rule handles more test questions than the score rule")
