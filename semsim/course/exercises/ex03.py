@@ -21,10 +21,10 @@ def _ex_03_1(answer: Any) -> tuple[bool, str]:
 
 @checker("03.2", "(Spearman of the English-only model, Spearman of the multilingual model) on English-German or English-Chinese pairs")
 def _ex_03_2(answer: Any) -> tuple[bool, str]:
-    return increasing(answer, "the English-only model should trail the multilingual one across languages: same pairs, same "
-                               "language for both?",
-                       "the English-only model trails by {gain:.2f}: it was trained on English pairs only, and its "
-                       "tokenizer reads Chinese as mostly [UNK] pieces.")
+    return increasing(answer, "on the notebook's 300 rows the English-only model trails the multilingual one for German and "
+                               "for Chinese: same rows, same language for both, and MiniLM's value first?",
+                       "the English-only model trails by {gain:.2f}: its model card lists English as its language, and "
+                       "its tokenizer reads Chinese as mostly [UNK] pieces.")
 
 
 @checker("03.3", "(Spearman on the full split, lower and upper end of the sample's 95 % interval) for one model")
@@ -38,5 +38,5 @@ def _ex_03_3(answer: Any) -> tuple[bool, str]:
                       "intervals in 20 should contain the full-split value.")
     return False, ("outside the interval: when the course was built, with the notebook's fixed sample (seed 0), the "
                    "full-split value fell inside for both models. Check that the interval comes from the 300-pair "
-                   "sample (saved before the rerun), the Spearman from the full split, and both from the same model's "
-                   "EN-IT column.")
+                   "sample (the notebook's table), the Spearman from the full split (full_table), and both from the "
+                   "same model's EN-IT column.")
