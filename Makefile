@@ -27,7 +27,7 @@ endif
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install reinstall venv check-python course test unit notebooks prepare doctor execute benchmarks wheelhouse \
-        check-offline-install book clean
+        check-offline-install book clean classroom classroom-stop classroom-bench bundle
 
 install: check-python $(STAMP)
 
@@ -131,3 +131,52 @@ check-offline-install:
 
 clean:
 	rm -rf $(VENV)
+
+# -- One server for a room (issue 29; INSTRUCTORS.md, "One server for the room") ---------------------------------
+# make classroom [CLASSROOM_IP=0.0.0.0] [CLASSROOM_PORT=8000] [CLASSROOM_PASSWORD=...] [CLASSROOM_MEM_MB=8192]
+#                [CLASSROOM_IDLE_MIN=60] [CLASSROOM_DIR=.classroom]
+# JupyterHub (pinned in requirements-classroom.txt) and its proxy (npm, classroom/package-lock.json) are installed
+# first; state, the shared read-only store and learners' homes go to CLASSROOM_DIR. Ctrl+C stops the hub and every
+# learner's server (their files stay). Learners open http://CLASSROOM_IP:CLASSROOM_PORT/ and log in with any name
+# and the class password (printed at start; kept in CLASSROOM_DIR/hub/class-password).
+CLASSROOM_IP       ?= 127.0.0.1
+CLASSROOM_PORT     ?= 8000
+CLASSROOM_PASSWORD ?=
+CLASSROOM_MEM_MB   ?= 8192
+CLASSROOM_IDLE_MIN ?= 60
+CLASSROOM_DIR      ?= .classroom
+CLASSROOM_STAMP    := $(VENV)/.semsim-classroom-installed
+CLASSROOM_ENV      := SEMSIM_CLASSROOM_DIR=$(abspath $(CLASSROOM_DIR)) SEMSIM_CLASSROOM_IP=$(CLASSROOM_IP) \
+                      SEMSIM_CLASSROOM_PORT=$(CLASSROOM_PORT) SEMSIM_CLASSROOM_PASSWORD=$(CLASSROOM_PASSWORD) \
+                      SEMSIM_CLASSROOM_MEM_MB=$(CLASSROOM_MEM_MB) SEMSIM_CLASSROOM_IDLE_MIN=$(CLASSROOM_IDLE_MIN)
+
+$(CLASSROOM_STAMP): $(STAMP) requirements-classroom.txt classroom/package-lock.json
+	$(PIP) install $(SOURCE) -c requirements.txt -r requirements-classroom.txt
+	cd classroom && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CLASSROOM_STAMP)
+
+classroom: install $(CLASSROOM_STAMP)
+	$(BIN)/python -m semsim prepare --with-trained
+	@mkdir -p $(CLASSROOM_DIR)/hub && $(CLASSROOM_ENV) $(BIN)/python -c 'import os; from semsim.course import classroom as c; \
+	  b = c.hub_dir(); p = c.secret(b / "class-password", 12, os.environ.get("SEMSIM_CLASSROOM_PASSWORD", "")); \
+	  print(f"\n  Learners: http://$(CLASSROOM_IP):$(CLASSROOM_PORT)/  any user name, class password: {p}\n" \
+	        f"  Instructor: user name instructor, password in {b}/admin-password (after the first start)\n")'
+	$(CLASSROOM_ENV) $(BIN)/python -m semsim.course.classroom start
+
+# Stop a hub started in the background (python -m semsim.course.classroom start --background).
+classroom-stop:
+	SEMSIM_CLASSROOM_DIR=$(abspath $(CLASSROOM_DIR)) $(BIN)/python -m semsim.course.classroom stop
+
+# The load test: 1, 2, 4, 8, ... simulated learners until it breaks (about an hour on 2 cores);
+# the rounds go to benchmarks/results/classroom_rounds.{md,json}.
+classroom-bench: install $(CLASSROOM_STAMP)
+	$(BIN)/python -m semsim prepare --with-trained
+	SEMSIM_CLASSROOM_DIR=$(abspath $(CLASSROOM_DIR)) $(BIN)/python -m semsim.course.classroom store
+	$(BIN)/python benchmarks/classroom.py --dir $(CLASSROOM_DIR)/bench --out benchmarks/results/classroom_rounds
+
+# The offline bundle (INSTRUCTORS.md): the repository, the wheelhouse (the classroom's wheels too), the data with their
+# licences, the trained cross-encoder and static model, the classroom's proxy, every licence: build/semsim-bundle.tar.
+bundle: wheelhouse prepare
+	$(PIP) download -d wheelhouse --find-links wheelhouse -c requirements.txt -r requirements-classroom.txt
+	cd classroom && npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/python classroom/bundle.py --wheelhouse wheelhouse --out build/semsim-bundle.tar
