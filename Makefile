@@ -109,6 +109,7 @@ benchmarks: install prepare
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/vector_db.py
 	$(BIN)/python benchmarks/retrieval.py
+	$(BIN)/python benchmarks/quantization.py
 	$(BIN)/python benchmarks/finetune.py
 
 # The course website from the committed outputs (Sphinx + myst-nb), into build/book/html.
