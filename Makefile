@@ -110,7 +110,10 @@ benchmarks: install prepare
 	$(BIN)/python benchmarks/vector_db.py
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/quantization.py
+	$(BIN)/python benchmarks/mteb_check.py
+	$(BIN)/python benchmarks/prefixes.py
 	$(BIN)/python benchmarks/finetune.py
+	$(BIN)/python benchmarks/matryoshka.py --size 96 --train-articles 2 --test-articles 4
 
 # The course website from the committed outputs (Sphinx + myst-nb), into build/book/html.
 book: install

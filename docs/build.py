@@ -259,14 +259,15 @@ def course_zip(target: Path, notebooks: list[Path]) -> None:
 # The API reference, layer by layer (bottom first), as in semsim/__init__.py.
 API_LAYERS = [
     ("Ground", ["errors", "paths", "files", "storage"]),
-    ("Text, data and evaluation", ["text.similarity", "text.pooling", "text.chunking", "text.lexical", "data", "evaluation"]),
+    ("Text, data and evaluation", ["text.similarity", "text.pooling", "text.chunking", "text.lexical", "data", "evaluation",
+                                   "evaluation_mteb"]),
     ("Models", ["models.registry", "models.locate", "models.load", "models.identity", "models.e5", "models.onnx",
                 "models.quantize", "models.openvino", "models.cache", "models.static"]),
     ("Search", ["search.vectors", "search.metadata", "search.segments", "search.faiss_arrays", "search.index",
                 "search.milvus", "search.milvus_server", "search.stores", "search.engine", "search.hybrid", "search.rerank", "search.faq"]),
     ("Training", ["training.bi_encoder", "training.cross_encoder"]),
     ("Course tools", ["course.exercises", "course.quiz", "course.measure", "course.doctor", "course.plots",
-                      "course.synthetic"]),
+                      "course.synthetic", "course.precheck", "course.classroom"]),
 ]
 _IMPORT = re.compile(r"^\s*from (semsim(?:\.[a-z_0-9]+)*) import (.+)$", re.M)
 

@@ -8,14 +8,15 @@ Folders show the layers, bottom first; each imports only from the layers below i
   ``storage`` (crash-safe, versioned save folders);
 * ``text/``: similarity measures, pooling, chunking, ``lexical`` (BM25); ``data``: the course's
   data sets and the retrieval testbeds' article split; ``evaluation``: correlations, bootstrap
-  intervals, retrieval metrics;
+  intervals, retrieval metrics; ``evaluation_mteb``: MTEB's own library on the course's local data;
 * ``models/``: the course's models (``registry``), offline-first lookup (``locate``),
   loading (``load``), an encoder's ``identity`` and fingerprint, the 4-bit ``e5`` adapter,
   ``onnx`` and ``quantize`` encoders, and the embedding ``cache``;
 * ``search/`` (the vocabulary of ``vectors``, the FAISS ``index``, ``milvus``, ``stores``,
   the ``engine``, ``hybrid`` fusion, ``rerank``, ``faq``) and ``training/`` (``bi_encoder``, ``cross_encoder``),
   side by side;
-* ``course/``: exercise checkers, quizzes, measuring, the doctor, plots, synthetic vectors;
+* ``course/``: exercise checkers, quizzes, measuring, the doctor, plots, synthetic vectors, the learners'
+  pre-workshop ``precheck`` and the one-server ``classroom``;
 * ``__main__``: ``python -m semsim doctor | prepare | milvus-server``.
 
 Notebooks import each helper from its module, e.g. ``from semsim.search.engine import

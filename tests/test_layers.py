@@ -20,7 +20,7 @@ LAYERS: list[list[str]] = [
     ["files"],
     ["storage"],
     ["text"],
-    ["data", "evaluation"],
+    ["data", "evaluation", "evaluation_mteb"],
     ["models"],
     ["search", "training"],          # side by side: neither imports the other
     ["course"],
