@@ -85,8 +85,11 @@ test: check-python
 unit: install
 	$(BIN)/python -m pytest -q tests
 
-notebooks: install prepare
+# Then the classroom's tests (tests/test_classroom.py): the unit phase skips them on a fresh clone, where
+# JupyterHub and its proxy are not installed yet; here they are, and the models are prepared.
+notebooks: install prepare $(VENV)/.semsim-classroom-installed
 	$(BIN)/python -m pytest -q -p no:randomly --nbval-lax notebooks
+	$(BIN)/python -m pytest -q -p no:randomly tests/test_classroom.py
 
 # Train notebook 07's cross-encoder now (waits for a background run instead of starting another).
 prepare: install
